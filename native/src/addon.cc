@@ -1,0 +1,27 @@
+// Entry point of the can_socket addon: the RawCanSocket class and the layout constants that
+// src/socketcan/record-layout.ts checks against at load time.
+#include <napi.h>
+
+#include "raw_can_socket.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("RawCanSocket", cansock::RawCanSocket::Define(env));
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("recordSize", static_cast<double>(cansock::kRecordSize));
+  layout.Set("tsSec", static_cast<double>(cansock::kRecTsSec));
+  layout.Set("tsNsec", static_cast<double>(cansock::kRecTsNsec));
+  layout.Set("drops", static_cast<double>(cansock::kRecDrops));
+  layout.Set("msgLen", static_cast<double>(cansock::kRecMsgLen));
+  layout.Set("msgFlags", static_cast<double>(cansock::kRecMsgFlags));
+  layout.Set("txStride", static_cast<double>(cansock::kTxStride));
+  layout.Set("txSizeOffset", static_cast<double>(cansock::kTxSizeOffset));
+  layout.Set("maxBatch", static_cast<double>(cansock::kMaxBatch));
+  exports.Set("layout", layout);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(can_socket, Init)

@@ -1,0 +1,36 @@
+#include "sys_error.h"
+
+#include <uv.h>
+
+namespace cansock {
+
+const char* ErrnoName(int err) {
+  // libuv error codes are negated errno values on Unix (uv/errno.h).
+  return uv_err_name(-err);
+}
+
+Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& ifname) {
+  std::string code = ErrnoName(err);
+  std::string message = std::string(syscall) + " " + code + " " + ifname + ": " + uv_strerror(-err);
+  Napi::Error error = Napi::Error::New(env, message);
+  Napi::Object obj = error.Value();
+  obj.Set("code", Napi::String::New(env, code));
+  obj.Set("errno", Napi::Number::New(env, -err));
+  obj.Set("syscall", Napi::String::New(env, syscall));
+  obj.Set("interface", Napi::String::New(env, ifname));
+  return error;
+}
+
+Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+Napi::TypeError CodedTypeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+}  // namespace cansock
