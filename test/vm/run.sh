@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Run a command inside the can-multicast-bridge test VM (QEMU + Debian's kernel with SocketCAN)
+# and exit with its status. Usage and timings: ./README.md; recipe: ../../../shared/socketcan-vm.md
+#
+# Usage: test/vm/run.sh [options] -- CMD [ARGS...]
+#   --timeout SECONDS  hard limit for the whole VM run (default $CMB_VM_TIMEOUT or 900)
+#   --mem MB           guest memory (default $CMB_VM_MEM or 2048)
+#   --smp N            vCPUs (default $CMB_VM_SMP or 2)
+#   --share DIR        also share DIR read-write at the same path (repeatable)
+#   --env NAME         also pass environment variable NAME (repeatable)
+#   --quiet            no "vm:" progress lines on stderr
+#
+# Inside: cwd = the current directory; the project folder (and the current directory, and
+# $TMPDIR when set) are shared read-write at the same path; the rest of this machine's root is
+# read-only with a tmpfs overlay (writes vanish). Network: lo (multicast, 224.0.0.0/4 route),
+# dummy0 (multicast, IPv6), vcan0 and vcan1 (mtu 72). CMB_IN_VM=1 is set.
+# Exit status: the command's; 124 on timeout; 125 when the VM failed (console tail printed).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT=$(cd "$HERE/../.." && pwd)
+TIMEOUT=${CMB_VM_TIMEOUT:-900}
+MEM=${CMB_VM_MEM:-2048}
+SMP=${CMB_VM_SMP:-2}
+QUIET=${CMB_VM_QUIET:-0}
+SHARES=()
+ENVS=()
+
+usage() {
+  sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 125
+}
+while (($#)); do
+  case $1 in
+  --timeout) TIMEOUT=$2 && shift 2 ;;
+  --mem) MEM=$2 && shift 2 ;;
+  --smp) SMP=$2 && shift 2 ;;
+  --share) SHARES+=("$(cd "$2" && pwd)") && shift 2 ;;
+  --env) ENVS+=("$2") && shift 2 ;;
+  --quiet) QUIET=1 && shift ;;
+  --) shift && break ;;
+  -h | --help) usage ;;
+  *) break ;;
+  esac
+done
+(($#)) || usage
+
+log() { ((QUIET)) || printf 'vm: %s\n' "$*" >&2; }
+now() { date +%s.%N; }
+diff_s() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+T0=$(now)
+
+setup_out=$("$HERE/setup.sh" --print 2>/tmp/cmb-vm-setup.$$.log)
+setup_rc=$?
+if ((setup_rc != 0)) || ((!QUIET)); then
+  sed 's/^/  /' /tmp/cmb-vm-setup.$$.log >&2
+fi
+rm -f /tmp/cmb-vm-setup.$$.log
+((setup_rc == 0)) || {
+  echo "vm: ERROR: test/vm/setup.sh failed" >&2
+  exit 125
+}
+eval "$setup_out"
+T1=$(now)
+
+JOB=$(mktemp -d "${TMPDIR:-/tmp}/cmb-vm.XXXXXX")
+QPID=""
+cleanup() {
+  [[ -n $QPID ]] && kill -TERM "$QPID" 2>/dev/null
+  [[ -n ${RELAY:-} ]] && kill "$RELAY" 2>/dev/null
+  [[ ${CMB_VM_KEEP:-0} == 1 ]] && echo "vm: kept $JOB" >&2 || rm -rf "$JOB"
+}
+trap cleanup EXIT
+cp "$HERE/guest.sh" "$JOB/guest.sh"
+
+# Read-write shares, mounted at the same path inside: the project, the cwd, $TMPDIR, --share.
+CWD=$(pwd)
+SHARES=("$PROJECT" "$CWD" ${TMPDIR:+"$TMPDIR"} "${SHARES[@]}")
+declare -a FSDEV=()
+declare -A shared=()
+i=0
+for d in "${SHARES[@]}"; do
+  d=$(realpath -m "$d")
+  [[ -d $d && -z ${shared[$d]:-} && $d != / ]] || continue
+  # Skip a folder already inside another share (it is visible through it).
+  inside=0
+  for s in "${!shared[@]}"; do [[ $d == "$s"/* ]] && inside=1; done
+  ((inside)) && continue
+  shared[$d]=1
+  FSDEV+=(-fsdev "local,id=cmbrw$i,path=$d,security_model=none,multidevs=remap"
+    -device "virtio-9p-pci,fsdev=cmbrw$i,mount_tag=cmbrw$i")
+  printf 'cmbrw%s %s\n' "$i" "$d" >>"$JOB/shares"
+  i=$((i + 1))
+done
+touch "$JOB/shares"
+
+# The job: cwd, environment (a allow-list plus CMB_*, VITEST*, npm_config_*, --env), command.
+{
+  printf 'cd %q || exit 125\n' "$CWD"
+  while IFS= read -r name; do
+    case $name in
+    PATH | HOME | USER | LOGNAME | LANG | LC_* | TZ | TERM | CI | FORCE_COLOR | NO_COLOR | \
+      NODE_OPTIONS | NODE_ENV | NODE_PATH | DEBUG | TMPDIR | GITHUB_* | CMB_* | VITEST* | \
+      npm_config_*)
+      printf 'export %s=%q\n' "$name" "${!name}"
+      ;;
+    esac
+  done < <(compgen -e)
+  for name in "${ENVS[@]}"; do
+    [[ -v $name ]] && printf 'export %s=%q\n' "$name" "${!name}"
+  done
+  printf 'export CMB_IN_VM=1\n'
+  printf 'exec'
+  printf ' %q' "$@"
+  printf '\n'
+} >"$JOB/job.sh"
+
+# When stdout and stderr are the same file, the guest merges them (2>&1) onto one port.
+if [[ $(stat -L -c %d:%i /dev/fd/1 2>/dev/null) == $(stat -L -c %d:%i /dev/fd/2 2>/dev/null) ]]; then
+  touch "$JOB/merge"
+fi
+
+# qemu's stdin: a FIFO opened read-write, which never reaches EOF (EOF on the stdio chardev
+# would block the guest's writes to that port; CI runs with stdin closed).
+mkfifo "$JOB/stdin"
+exec 3<>"$JOB/stdin"
+
+ACCEL=(-accel tcg,thread=multi)
+case ${CMB_VM_ACCEL:-tcg} in
+kvm) ACCEL=(-accel kvm -accel tcg,thread=multi) ;;
+tcg) ;;
+*) echo "vm: CMB_VM_ACCEL must be tcg or kvm" >&2 && exit 125 ;;
+esac
+
+QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu max -smp "$SMP" -m "$MEM"
+  -machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot
+  -kernel "$CMB_VM_KERNEL" -initrd "$CMB_VM_INITRD"
+  -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init mitigations=off tsc=reliable"
+  -serial "file:$JOB/console.log"
+  -fsdev "local,id=cmbroot,path=/,security_model=none,multidevs=remap,readonly=on"
+  -device virtio-9p-pci,fsdev=cmbroot,mount_tag=cmbroot
+  -fsdev "local,id=cmbjob,path=$JOB,security_model=none"
+  -device virtio-9p-pci,fsdev=cmbjob,mount_tag=cmbjob
+  "${FSDEV[@]}"
+  -device virtio-serial-pci
+  -chardev stdio,id=cout,signal=off
+  -device virtserialport,chardev=cout,name=cmb.stdout,nr=1)
+RELAY=""
+if [[ ! -e $JOB/merge ]]; then
+  # stderr goes through a FIFO and a `cat` that writes to our own fd 2: qemu reopening
+  # /dev/fd/2 would get its own file offset and, on a regular file, clobber (or be clobbered by)
+  # what we and our parent write there. (A "pipe" chardev reads X.in and writes X.out.)
+  mkfifo "$JOB/stderr.in" "$JOB/stderr.out"
+  cat <"$JOB/stderr.out" >&2 &
+  RELAY=$!
+  QEMU+=(-chardev "pipe,id=cerr,path=$JOB/stderr"
+    -device virtserialport,chardev=cerr,name=cmb.stderr,nr=2)
+fi
+
+log "setup $(diff_s "$T0" "$T1") s; booting (timeout ${TIMEOUT} s, ${SMP} vCPU, ${MEM} MB)"
+# timeout puts its child in its own process group; --foreground keeps it in ours so that ^C and
+# CI cancellation reach it; the trap forwards TERM/INT/HUP to it.
+timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" <&3 &
+QPID=$!
+trap 'kill -TERM $QPID 2>/dev/null; interrupted=1' TERM INT HUP
+interrupted=0
+wait "$QPID"
+qrc=$?
+while ((interrupted)) && kill -0 "$QPID" 2>/dev/null; do
+  wait "$QPID"
+  qrc=$?
+done
+QPID=""
+T2=$(now)
+if [[ -n $RELAY ]]; then
+  # qemu has exited, so the relay sees EOF; if qemu never opened the FIFO, unblock the relay.
+  exec 4<>"$JOB/stderr.out"
+  exec 4>&-
+  wait "$RELAY" 2>/dev/null
+fi
+
+if [[ -f $JOB/status ]]; then
+  rc=$(<"$JOB/status")
+  if ((!QUIET)) && [[ -f $JOB/uptime-start ]]; then
+    read -r init_up cmd_up <"$JOB/uptime-start"
+    end_up=$(cat "$JOB/uptime-end" 2>/dev/null || echo "$cmd_up")
+    log "exit $rc; boot-to-command ${cmd_up} s (init at ${init_up} s), command $(diff_s "$cmd_up" "$end_up") s, VM $(diff_s "$T1" "$T2") s, total $(diff_s "$T0" "$T2") s"
+  fi
+  exit "$rc"
+fi
+
+if ((qrc == 124)); then
+  echo "vm: ERROR: the VM did not finish within ${TIMEOUT} s (killed); last console lines:" >&2
+  rc=124
+elif ((interrupted)); then
+  echo "vm: ERROR: interrupted; last console lines:" >&2
+  rc=130
+else
+  echo "vm: ERROR: the VM ended without an exit status (qemu exit $qrc); last console lines:" >&2
+  rc=125
+fi
+tail -n 40 "$JOB/console.log" 2>/dev/null | sed 's/^/  | /' >&2
+exit "$rc"
