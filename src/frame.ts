@@ -92,6 +92,14 @@ export function validateFrame(frame: CanFrame): FrameFault | null {
   const ts = frame.timestamp;
   // python-can: "the timestamp may not be negative / infinite / NaN"
   if (!(ts >= 0) || ts === Infinity) return 'timestamp_invalid';
+  return validateFrameFields(frame);
+}
+
+/**
+ * `validateFrame` without the timestamp: what a python-can receiver checks of a datagram, since it
+ * replaces the sender's timestamp with its own receive time before the check.
+ */
+export function validateFrameFields(frame: CanFrame): FrameFault | null {
   if (frame.isRemoteFrame) {
     if (frame.isErrorFrame) return 'remote_and_error';
     if (frame.isFd) return 'remote_fd';
