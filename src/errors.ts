@@ -22,7 +22,7 @@ export interface SystemErrorLike {
 /** The `code` of any thrown value, or undefined. */
 export function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err).code;
+    const code = err.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
