@@ -126,13 +126,14 @@ mkfifo "$JOB/stdin"
 exec 3<>"$JOB/stdin"
 
 ACCEL=(-accel tcg,thread=multi)
+CPU=${CMB_VM_CPU:-max}
 case ${CMB_VM_ACCEL:-tcg} in
-kvm) ACCEL=(-accel kvm -accel tcg,thread=multi) ;;
+kvm) ACCEL=(-accel kvm) CPU=${CMB_VM_CPU:-host,-arch-capabilities} ;;
 tcg) ;;
 *) echo "vm: CMB_VM_ACCEL must be tcg or kvm" >&2 && exit 125 ;;
 esac
 
-QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu max -smp "$SMP" -m "$MEM"
+QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
   -machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot
   -kernel "$CMB_VM_KERNEL" -initrd "$CMB_VM_INITRD"
   -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init mitigations=off tsc=reliable"
