@@ -1,0 +1,117 @@
+/**
+ * The kernel's CAN frame layout (linux/can.h `struct can_frame` / `struct canfd_frame`) to and from
+ * the project's `CanFrame`. Pure byte work on the addon's record buffers; no sockets here.
+ */
+import type { CanChannel, CanFrame } from '../frame.js';
+import { CAN_EFF_MASK, CAN_SFF_MASK, canFdPaddedLength } from '../frame.js';
+import type { RecordLayout } from './native-binding.js';
+
+/** linux/can.h: extended frame format (29-bit id) flag in `can_id`. */
+export const CAN_EFF_FLAG = 0x80000000;
+/** linux/can.h: remote transmission request flag in `can_id`. */
+export const CAN_RTR_FLAG = 0x40000000;
+/** linux/can.h: error message frame flag in `can_id`. */
+export const CAN_ERR_FLAG = 0x20000000;
+/** linux/can.h: the error class bits of an error frame's `can_id` (omits EFF, RTR, ERR flags). */
+export const CAN_ERR_MASK = 0x1fffffff;
+/** linux/can.h: in `struct can_filter.can_id`, inverts the filter. */
+export const CAN_INV_FILTER = 0x20000000;
+/** linux/can.h: `sizeof(struct can_frame)`. */
+export const CAN_MTU = 16;
+/** linux/can.h: `sizeof(struct canfd_frame)`. */
+export const CANFD_MTU = 72;
+/** linux/can.h: bit rate switch (second bitrate for payload data). */
+export const CANFD_BRS = 0x01;
+/** linux/can.h: error state indicator of the transmitting node. */
+export const CANFD_ESI = 0x02;
+/** linux/can.h: marks a CAN FD frame in `struct canfd_frame.flags` (set by kernels >= 6.2). */
+export const CANFD_FDF = 0x04;
+
+/** linux/can.h: offsets inside `struct canfd_frame` (struct can_frame shares the first 16 bytes). */
+const OFF_LEN = 4;
+const OFF_FLAGS = 5;
+const OFF_DATA = 8;
+
+/** The `can_id` word for a frame: id plus EFF/RTR/ERR flags, as python-can's socketcan `build_can_frame`. */
+export function kernelCanId(frame: CanFrame): number {
+  let id: number;
+  if (frame.isErrorFrame) {
+    id = (frame.arbitrationId & CAN_ERR_MASK) | CAN_ERR_FLAG;
+    if (frame.isExtendedId) id |= CAN_EFF_FLAG;
+  } else if (frame.isExtendedId) {
+    id = (frame.arbitrationId & CAN_EFF_MASK) | CAN_EFF_FLAG;
+  } else {
+    id = frame.arbitrationId & CAN_SFF_MASK;
+  }
+  if (frame.isRemoteFrame) id |= CAN_RTR_FLAG;
+  return id >>> 0;
+}
+
+/**
+ * Writes `frame` as a kernel frame at `offset` of `buf` (which must hold `layout.txStride` bytes
+ * there) and the number of bytes to write (CAN_MTU or CANFD_MTU) at `layout.txSizeOffset`.
+ * The frame must already be valid (`validateFrame`). FD payloads are zero-padded to the next FD
+ * length, as python-can does (can/interfaces/socketcan/socketcan.py `build_can_frame`).
+ */
+export function encodeKernelFrame(
+  frame: CanFrame,
+  buf: Uint8Array,
+  view: DataView,
+  offset: number,
+  layout: RecordLayout,
+): void {
+  view.setUint32(offset, kernelCanId(frame), true);
+  const data = frame.data;
+  let len: number;
+  if (frame.isFd) len = canFdPaddedLength(data.length);
+  else if (frame.isRemoteFrame) len = frame.dlc;
+  else len = data.length;
+  buf[offset + OFF_LEN] = len;
+  buf[offset + OFF_FLAGS] = frame.isFd
+    ? (frame.bitrateSwitch ? CANFD_BRS : 0) | (frame.errorStateIndicator ? CANFD_ESI : 0)
+    : 0;
+  buf[offset + 6] = 0;
+  buf[offset + 7] = 0;
+  const dataEnd = offset + OFF_DATA + (frame.isFd ? len : 8);
+  if (!frame.isRemoteFrame) buf.set(data, offset + OFF_DATA);
+  buf.fill(0, offset + OFF_DATA + (frame.isRemoteFrame ? 0 : data.length), dataEnd);
+  buf[offset + layout.txSizeOffset] = frame.isFd ? CANFD_MTU : CAN_MTU;
+}
+
+/**
+ * Reads the received record at `offset` as a `CanFrame`, field for field as python-can's socketcan
+ * `capture_message` does. `fallbackTimestamp` (seconds) is used when the kernel gave none.
+ */
+export function decodeKernelRecord(
+  buf: Uint8Array,
+  view: DataView,
+  offset: number,
+  layout: RecordLayout,
+  channel: CanChannel,
+  fallbackTimestamp: number,
+): CanFrame {
+  const canId = view.getUint32(offset, true);
+  const len = buf[offset + OFF_LEN] ?? 0;
+  const flags = buf[offset + OFF_FLAGS] ?? 0;
+  const isFd = view.getUint32(offset + layout.msgLen, true) === CANFD_MTU;
+  const isExtendedId = (canId & CAN_EFF_FLAG) !== 0;
+  const isRemoteFrame = (canId & CAN_RTR_FLAG) !== 0;
+  const isErrorFrame = (canId & CAN_ERR_FLAG) !== 0;
+  const sec = view.getFloat64(offset + layout.tsSec, true);
+  const nsec = view.getUint32(offset + layout.tsNsec, true);
+  const dataLen = isRemoteFrame ? 0 : Math.min(len, isFd ? CANFD_MTU - OFF_DATA : 8);
+  return {
+    timestamp: sec === 0 && nsec === 0 ? fallbackTimestamp : sec + nsec / 1e9,
+    // python-can socketcan.py: `can_id & 0x1FFFFFFF` if EFF else `can_id & 0x000007FF`.
+    arbitrationId: isExtendedId ? (canId & CAN_EFF_MASK) >>> 0 : canId & CAN_SFF_MASK,
+    isExtendedId,
+    isRemoteFrame,
+    isErrorFrame,
+    channel,
+    dlc: len,
+    data: buf.slice(offset + OFF_DATA, offset + OFF_DATA + dataLen),
+    isFd,
+    bitrateSwitch: isFd && (flags & CANFD_BRS) !== 0,
+    errorStateIndicator: isFd && (flags & CANFD_ESI) !== 0,
+  };
+}

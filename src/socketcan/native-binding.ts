@@ -1,0 +1,104 @@
+/**
+ * The one loader of the can_socket addon (native/), and its typed surface. Loading happens on the
+ * first call of `loadNativeBinding()`, never on import.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BridgeError } from '../errors.js';
+
+/** Byte offsets of the addon's RX record and TX slot (native/src/raw_can_socket.h). */
+export interface RecordLayout {
+  readonly recordSize: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly drops: number;
+  readonly msgLen: number;
+  readonly msgFlags: number;
+  readonly txStride: number;
+  readonly txSizeOffset: number;
+  readonly maxBatch: number;
+}
+
+/** The options the native constructor reads (all optional, kernel defaults otherwise). */
+export interface RawCanSocketOptions {
+  fdFrames?: boolean;
+  loopback?: boolean;
+  recvOwnMsgs?: boolean;
+  joinFilters?: boolean;
+  timestamps?: boolean;
+  rxqOverflow?: boolean;
+  errMask?: number;
+  rcvbufBytes?: number;
+  sndbufBytes?: number;
+  batchSize?: number;
+  /** (can_id, can_mask) pairs as `struct can_filter` (linux/can.h); empty = receive nothing. */
+  filters?: Uint32Array;
+}
+
+/** One open raw CAN socket of the addon. */
+export interface RawCanSocketHandle {
+  readonly interface: string;
+  readonly ifindex: number;
+  /** The interface MTU at open: 16 (classic) or 72 (CAN FD capable). */
+  readonly mtu: number;
+  readonly batchSize: number;
+  /** SO_RCVBUF as the kernel reports it (twice the requested value, socket(7)). */
+  readonly rcvbufBytes: number;
+  /** `batchSize` records of `layout.recordSize` bytes, filled before each `onBatch` call. */
+  readonly rxBuffer: ArrayBuffer;
+  /** Negative errno of the first frame a short `send` did not write, 0 after a full send. */
+  readonly sendErrno: number;
+  /** The kernel's cumulative receive-queue drop count for this socket (SO_RXQ_OVFL). */
+  readonly drops: number;
+  readonly closed: boolean;
+  startReading(
+    onBatch: (count: number) => void,
+    onError: (err: NodeJS.ErrnoException) => void,
+  ): void;
+  stopReading(): void;
+  /** One `onWritable` call when the socket can take more frames; null cancels. */
+  waitWritable(onWritable: (() => void) | null): void;
+  /** Writes `count` slots of `buf`; returns how many went out, never blocks. */
+  send(buf: Uint8Array, count: number): number;
+  close(): void;
+}
+
+export interface NativeBinding {
+  readonly RawCanSocket: new (ifname: string, options: RawCanSocketOptions) => RawCanSocketHandle;
+  readonly layout: RecordLayout;
+}
+
+let cached: NativeBinding | undefined;
+
+/** Where the addon is built by `native/build.mjs` (works from src/ under vitest and from dist/src/). */
+export function nativeAddonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = resolve(dir, 'native/build/Release/can_socket.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../native/build/Release/can_socket.node',
+  );
+}
+
+/** Loads the addon once; throws BridgeError 'ERR_CAN_ADDON' when it is missing or does not load. */
+export function loadNativeBinding(): NativeBinding {
+  if (cached !== undefined) return cached;
+  const path = nativeAddonPath();
+  try {
+    const required = createRequire(import.meta.url)(path) as NativeBinding;
+    cached = required;
+    return required;
+  } catch (err) {
+    throw new BridgeError(
+      'ERR_CAN_ADDON',
+      `cannot load the SocketCAN addon at ${path} (build it with \`npm run install\`): ${String(err)}`,
+      { cause: err },
+    );
+  }
+}
