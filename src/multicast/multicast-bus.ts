@@ -1,0 +1,578 @@
+/**
+ * The UDP multicast endpoint, wire-compatible with python-can's `udp_multicast` interface
+ * (python-can 4.1 can/interfaces/udp_multicast/bus.py `UdpMulticastBus`).
+ *
+ * Two sockets, unlike python-can's one:
+ * - the receive socket shares the port with python-can programs (SO_REUSEADDR, as python-can 4.1
+ *   sets it; SO_REUSEPORT alone would fail with EADDRINUSE) and, on Linux, is bound to the group
+ *   address, so it only gets datagrams sent to its own group, not those of other groups joined on
+ *   the host on the same port (python-can binds the wildcard and gets them all);
+ * - the send socket has its own ephemeral port, so our datagrams that the kernel loops back
+ *   (multicast loop stays on so python-can programs on this host see our frames) are recognised by
+ *   source port and local address and dropped as 'own_echo'. python-can sends from port 43113, so
+ *   its frames, even from this host, are never mistaken for ours.
+ */
+import { EventEmitter } from 'node:events';
+import { networkInterfaces as osNetworkInterfaces } from 'node:os';
+import type { RemoteInfo } from 'node:dgram';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { CanFrame } from '../frame.js';
+import { decodeDatagram, encodeFrame } from '../protocol/codec.js';
+import {
+  DEFAULT_GROUP_IPV6,
+  DEFAULT_HOP_LIMIT,
+  DEFAULT_PORT,
+  DEFAULT_RECV_BUFFER_BYTES,
+} from './defaults.js';
+import { FrameQueue } from './frame-queue.js';
+import { localAddresses, resolveGroup, stripScope } from './multicast-address.js';
+import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
+import { MulticastError } from './multicast-error.js';
+import type { MulticastErrorCode } from './multicast-error.js';
+import { createUdpSocket } from './udp-socket.js';
+import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
+
+/** The codec the bus encodes and decodes with (src/protocol/codec.ts by default). */
+export interface MulticastCodec {
+  /** Throws (code ERR_INVALID_FRAME) for a frame python-can would reject. */
+  encodeFrame(frame: CanFrame): Buffer;
+  /** Never throws. */
+  decodeDatagram(buf: Uint8Array): { ok: true; frame: CanFrame } | { ok: false; reason: string };
+}
+
+export interface MulticastBusOptions {
+  /** Multicast group; its form picks IPv4 or IPv6. Default python-can's default, `DEFAULT_GROUP_IPV6`. */
+  group?: string;
+  /** UDP port, default 43113; 0 picks a free port (tests). */
+  port?: number;
+  /** Network interface to join and send on, by name; default: the kernel's choice, like python-can. */
+  interface?: string | null;
+  /** IPv4 TTL / IPv6 hop limit, 0..255, default 1. */
+  hopLimit?: number;
+  /** Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB. */
+  recvBufferBytes?: number;
+  /**
+   * Bind the receive socket to the group address so only this group's datagrams arrive (default:
+   * true on Linux, where binding a multicast address filters by destination).
+   */
+  bindGroup?: boolean;
+  /**
+   * Frame timestamps: 'receive' replaces them with the local receive time, as a python-can
+   * receiver does (bus.py `replace={"timestamp": timestamp}`); 'sender' keeps the sender's.
+   * Either way the sender's is in `ReceivedFrame.senderTimestamp`. Default 'receive'.
+   */
+  timestamps?: 'receive' | 'sender';
+  /** Frames each `frames()` iterator may hold before it drops new ones; default 10000. */
+  iteratorHighWaterMark?: number;
+  logger?: Logger;
+  socketFactory?: UdpSocketFactory;
+  codec?: MulticastCodec;
+  networkInterfaces?: NetworkInterfacesFn;
+  /** Seconds since the epoch, float. */
+  clock?: () => number;
+}
+
+/** Where a datagram came from. */
+export interface DatagramSource {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+  /** Datagram length in bytes. */
+  size: number;
+}
+
+/** One frame received from the group. */
+export interface ReceivedFrame {
+  frame: CanFrame;
+  /** The timestamp the sender wrote into the datagram, seconds. */
+  senderTimestamp: number;
+  source: DatagramSource;
+}
+
+/** A snapshot of the bus counters. */
+export interface MulticastBusStats {
+  /** Every datagram read from the receive socket. */
+  datagrams: number;
+  /** Frames delivered to listeners and iterators. */
+  received: number;
+  /** Datagrams the kernel accepted for sending. */
+  sent: number;
+  /** Sends that failed (the frame is lost). */
+  sendErrors: number;
+  /** Errors reported by the receive socket. */
+  receiveErrors: number;
+  /**
+   * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
+   * or invalid frames), and 'iterator_overflow' (a frame a slow `frames()` consumer missed).
+   */
+  dropped: Record<string, number>;
+}
+
+/** What the bus ended up with after `start()`. */
+export interface MulticastBusInfo {
+  family: IpFamily;
+  group: string;
+  port: number;
+  interface: string | null;
+  hopLimit: number;
+  /** Receive buffer asked for, bytes. */
+  recvBufferRequestedBytes: number;
+  /** Receive buffer the kernel granted, bytes (Linux reports twice the usable size; this is halved back). */
+  recvBufferBytes: number;
+  /** Local port of the send socket (datagrams from it are own echoes). */
+  sendPort: number;
+  bindAddress: string;
+}
+
+export interface MulticastBusEvents {
+  frame: [ReceivedFrame];
+  /** Only emitted by `destroy(err)`, and only when someone listens. */
+  error: [Error];
+  close: [];
+}
+
+type State = 'new' | 'starting' | 'open' | 'closing' | 'closed';
+
+const WARN_INTERVAL_MS = 5000;
+const LOCAL_REFRESH_INTERVAL_MS = 1000;
+
+export class MulticastBus extends EventEmitter<MulticastBusEvents> {
+  readonly #group: string;
+  readonly #port: number;
+  readonly #interface: string | null;
+  readonly #hopLimit: number;
+  readonly #recvBufferRequested: number;
+  readonly #bindGroup: boolean;
+  readonly #replaceTimestamp: boolean;
+  readonly #highWaterMark: number;
+  readonly #log: Logger;
+  readonly #socketFactory: UdpSocketFactory;
+  readonly #codec: MulticastCodec;
+  readonly #networkInterfaces: NetworkInterfacesFn;
+  readonly #clock: () => number;
+
+  #state: State = 'new';
+  #startPromise: Promise<void> | null = null;
+  #closePromise: Promise<void> | null = null;
+  #info: MulticastBusInfo | null = null;
+  #rx: UdpSocket | null = null;
+  #tx: UdpSocket | null = null;
+  #sendPort = -1;
+  #destination = '';
+  #destPort = 0;
+  #local = new Set<string>();
+  #localRefreshedAt = 0;
+  #pendingSends = 0;
+  #drained: (() => void) | null = null;
+  readonly #queues = new Set<FrameQueue<ReceivedFrame>>();
+  readonly #lastWarn = new Map<string, { at: number; suppressed: number }>();
+  readonly #stats: MulticastBusStats = {
+    datagrams: 0,
+    received: 0,
+    sent: 0,
+    sendErrors: 0,
+    receiveErrors: 0,
+    dropped: {},
+  };
+
+  constructor(options: MulticastBusOptions = {}) {
+    super();
+    this.#group = options.group ?? DEFAULT_GROUP_IPV6;
+    this.#port = options.port ?? DEFAULT_PORT;
+    this.#interface = options.interface ?? null;
+    this.#hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
+    this.#recvBufferRequested = options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES;
+    this.#bindGroup = options.bindGroup ?? process.platform === 'linux';
+    this.#replaceTimestamp = (options.timestamps ?? 'receive') === 'receive';
+    this.#highWaterMark = options.iteratorHighWaterMark ?? 10_000;
+    this.#socketFactory = options.socketFactory ?? createUdpSocket;
+    this.#codec = options.codec ?? { encodeFrame, decodeDatagram };
+    this.#networkInterfaces = options.networkInterfaces ?? osNetworkInterfaces;
+    this.#clock = options.clock ?? (() => (performance.timeOrigin + performance.now()) / 1000);
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
+  }
+
+  /** Group, port, interface and buffer sizes in effect; null before `start()` resolved. */
+  get info(): MulticastBusInfo | null {
+    return this.#info;
+  }
+
+  /** A copy of the counters. */
+  stats(): MulticastBusStats {
+    return { ...this.#stats, dropped: { ...this.#stats.dropped } };
+  }
+
+  /**
+   * Opens both sockets, binds and joins the group. Rejects with a `MulticastError`
+   * (ERR_INVALID_GROUP, ERR_INVALID_OPTION, ERR_UNKNOWN_INTERFACE, ERR_MULTICAST_BIND,
+   * ERR_MULTICAST_JOIN, ERR_MULTICAST_SOCKET), after which the bus is closed.
+   */
+  start(): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(this.#closedError());
+    }
+    if (this.#startPromise === null) {
+      this.#state = 'starting';
+      this.#startPromise = this.#open().then(
+        () => {
+          if (this.#state === 'starting') this.#state = 'open';
+        },
+        (err: unknown) => {
+          this.#teardown();
+          throw err;
+        },
+      );
+    }
+    return this.#startPromise;
+  }
+
+  async #open(): Promise<void> {
+    if (!Number.isInteger(this.#port) || this.#port < 0 || this.#port > 65535) {
+      throw new MulticastError('ERR_INVALID_OPTION', `port must be 0..65535, got ${this.#port}`);
+    }
+    if (!Number.isInteger(this.#hopLimit) || this.#hopLimit < 0 || this.#hopLimit > 255) {
+      throw new MulticastError(
+        'ERR_INVALID_OPTION',
+        `hop limit must be 0..255, got ${this.#hopLimit}`,
+      );
+    }
+    if (!Number.isInteger(this.#recvBufferRequested) || this.#recvBufferRequested <= 0) {
+      throw new MulticastError(
+        'ERR_INVALID_OPTION',
+        'receive buffer size must be a positive integer',
+      );
+    }
+    const g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
+    const type = g.family === 4 ? 'udp4' : 'udp6';
+    const wildcard = g.family === 4 ? '0.0.0.0' : '::';
+
+    // Receive socket: SO_REUSEADDR like python-can 4.1 (bus.py `_create_socket`), bound to the group.
+    const rx = this.#socketFactory({ type, reuseAddr: true });
+    this.#rx = rx;
+    rx.on('error', this.#onReceiveError);
+    const bindAddress = this.#bindGroup ? g.scopedGroup : wildcard;
+    await bindSocket(rx, this.#port, bindAddress);
+    this.#assertStarting();
+    const port = rx.address().port;
+    try {
+      if (g.interfaceAddress === null) rx.addMembership(g.group);
+      else rx.addMembership(g.group, g.interfaceAddress);
+    } catch (err) {
+      throw new MulticastError(
+        'ERR_MULTICAST_JOIN',
+        `cannot join ${g.group} on ${g.interfaceName ?? 'the default interface'}`,
+        err,
+      );
+    }
+    const recvBufferBytes = this.#setRecvBuffer(rx);
+    rx.on('message', this.#onMessage);
+
+    // Send socket: own ephemeral port, multicast loop on (python-can programs here must see us).
+    const tx = this.#socketFactory({ type });
+    this.#tx = tx;
+    tx.on('error', this.#onSendSocketError);
+    await bindSocket(tx, 0, wildcard);
+    this.#assertStarting();
+    socketOption('setMulticastTTL', () => tx.setMulticastTTL(this.#hopLimit));
+    socketOption('setMulticastLoopback', () => tx.setMulticastLoopback(true));
+    if (g.interfaceAddress !== null) {
+      const ifAddr = g.interfaceAddress;
+      socketOption('setMulticastInterface', () => tx.setMulticastInterface(ifAddr));
+    }
+    this.#sendPort = tx.address().port;
+    this.#destination = g.scopedGroup;
+    this.#destPort = port;
+    this.#refreshLocal(true);
+
+    this.#info = {
+      family: g.family,
+      group: g.group,
+      port,
+      interface: g.interfaceName,
+      hopLimit: this.#hopLimit,
+      recvBufferRequestedBytes: this.#recvBufferRequested,
+      recvBufferBytes,
+      sendPort: this.#sendPort,
+      bindAddress,
+    };
+    this.#log.info({ ...this.#info }, 'multicast bus started');
+  }
+
+  /**
+   * Asks for the receive buffer; Linux silently caps SO_RCVBUF at net.core.rmem_max (and doubles
+   * it for bookkeeping, socket(7)), so the granted size is read back. Halves the request on error.
+   */
+  #setRecvBuffer(rx: UdpSocket): number {
+    let size = this.#recvBufferRequested;
+    for (;;) {
+      try {
+        rx.setRecvBufferSize(size);
+        break;
+      } catch (err) {
+        if (size <= 65536) {
+          this.#log.warn({ err, size }, 'cannot set the receive buffer size');
+          break;
+        }
+        size = Math.floor(size / 2);
+      }
+    }
+    let granted: number;
+    try {
+      granted = rx.getRecvBufferSize();
+    } catch {
+      return 0;
+    }
+    if (process.platform === 'linux') granted = Math.floor(granted / 2);
+    if (granted < this.#recvBufferRequested) {
+      this.#log.warn(
+        { requested: this.#recvBufferRequested, granted },
+        'receive buffer smaller than requested: raise net.core.rmem_max to avoid loss in bursts',
+      );
+    }
+    return granted;
+  }
+
+  /**
+   * Encodes and sends one frame. Throws the codec's error (ERR_INVALID_FRAME) for a frame python-can
+   * would reject, and ERR_BUS_NOT_STARTED / ERR_BUS_CLOSED; nothing is sent then. A failure of the
+   * send itself is counted in `sendErrors` and logged, not thrown; use `sendAsync` to await it.
+   */
+  send(frame: CanFrame): void {
+    this.#transmit(frame, null);
+  }
+
+  /** `send`, resolving once the kernel took the datagram; rejects with ERR_MULTICAST_SEND if not. */
+  sendAsync(frame: CanFrame): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#transmit(frame, (err) => (err === null ? resolve() : reject(err)));
+    });
+  }
+
+  #transmit(frame: CanFrame, done: ((err: MulticastError | null) => void) | null): void {
+    const tx = this.#tx;
+    if (this.#state !== 'open' || tx === null) {
+      throw this.#state === 'new' || this.#state === 'starting'
+        ? new MulticastError('ERR_BUS_NOT_STARTED', 'the multicast bus is not started')
+        : this.#closedError();
+    }
+    const datagram = this.#codec.encodeFrame(frame);
+    this.#pendingSends++;
+    tx.send(datagram, this.#destPort, this.#destination, (err) => {
+      this.#pendingSends--;
+      if (err) {
+        this.#stats.sendErrors++;
+        this.#warn('send', { err }, 'multicast send failed');
+        done?.(
+          new MulticastError('ERR_MULTICAST_SEND', `cannot send to ${this.#destination}`, err),
+        );
+      } else {
+        this.#stats.sent++;
+        done?.(null);
+      }
+      if (this.#pendingSends === 0 && this.#drained !== null) this.#drained();
+    });
+  }
+
+  /**
+   * An async iterator over received frames from now on; it ends when the bus closes and rejects
+   * with the error of `destroy(err)`. Each iterator gets every frame.
+   */
+  frames(): AsyncIterableIterator<ReceivedFrame> {
+    const queue: FrameQueue<ReceivedFrame> = new FrameQueue(this.#highWaterMark, () =>
+      this.#queues.delete(queue),
+    );
+    if (this.#state === 'closing' || this.#state === 'closed') queue.end();
+    else this.#queues.add(queue);
+    return queue;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedFrame> {
+    return this.frames();
+  }
+
+  #onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const stats = this.#stats;
+    stats.datagrams++;
+    if (rinfo.port === this.#sendPort && this.#isLocal(rinfo.address)) {
+      this.#drop('own_echo');
+      return;
+    }
+    let result: ReturnType<MulticastCodec['decodeDatagram']>;
+    try {
+      result = this.#codec.decodeDatagram(msg);
+    } catch (err) {
+      // The codec promises not to throw; should it, the receive loop still must not die.
+      result = { ok: false, reason: 'decoder_exception' };
+      this.#log.debug({ err }, 'decoder threw');
+    }
+    if (!result.ok) {
+      this.#drop(result.reason);
+      if (this.#log.isLevelEnabled('debug')) {
+        this.#log.debug(
+          { reason: result.reason, from: rinfo.address, fromPort: rinfo.port, size: rinfo.size },
+          'datagram dropped',
+        );
+      }
+      return;
+    }
+    const frame = result.frame;
+    const senderTimestamp = frame.timestamp;
+    if (this.#replaceTimestamp) frame.timestamp = this.#clock();
+    stats.received++;
+    const rx: ReceivedFrame = {
+      frame,
+      senderTimestamp,
+      source: {
+        address: rinfo.address,
+        port: rinfo.port,
+        family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4',
+        size: rinfo.size,
+      },
+    };
+    for (const queue of this.#queues) {
+      if (!queue.push(rx)) this.#drop('iterator_overflow');
+    }
+    this.emit('frame', rx);
+  };
+
+  #drop(reason: string): void {
+    const dropped = this.#stats.dropped;
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+  }
+
+  #isLocal(address: string): boolean {
+    const addr = stripScope(address);
+    if (this.#local.has(addr)) return true;
+    // An address added since start(): look again, at most once a second.
+    this.#refreshLocal(false);
+    return this.#local.has(addr);
+  }
+
+  #refreshLocal(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#localRefreshedAt < LOCAL_REFRESH_INTERVAL_MS) return;
+    this.#localRefreshedAt = now;
+    try {
+      this.#local = localAddresses(this.#networkInterfaces);
+    } catch (err) {
+      this.#warn('interfaces', { err }, 'cannot list local addresses');
+    }
+  }
+
+  #onReceiveError = (err: Error): void => {
+    if (this.#state !== 'open') return; // during start() the bind promise reports it
+    this.#stats.receiveErrors++;
+    this.#warn('receive', { err }, 'multicast receive socket error');
+  };
+
+  #onSendSocketError = (err: Error): void => {
+    if (this.#state !== 'open') return;
+    this.#stats.sendErrors++;
+    this.#warn('send-socket', { err }, 'multicast send socket error');
+  };
+
+  /** Warns at most once per 5 s per `key`, saying how many were suppressed. */
+  #warn(key: string, fields: Record<string, unknown>, msg: string): void {
+    const now = Date.now();
+    const last = this.#lastWarn.get(key);
+    if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    this.#lastWarn.set(key, { at: now, suppressed: 0 });
+    this.#log.warn({ ...fields, suppressed: last?.suppressed ?? 0 }, msg);
+  }
+
+  /**
+   * Stops receiving, lets sends already handed to the kernel finish, closes both sockets and ends
+   * the iterators. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closePromise !== null) return this.#closePromise;
+    this.#closePromise = (async () => {
+      if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
+      if (this.#state === 'closed') return;
+      this.#state = 'closing';
+      this.#rx?.removeListener('error', this.#onReceiveError);
+      for (const q of [...this.#queues]) q.end();
+      if (this.#pendingSends > 0) {
+        await new Promise<void>((resolve) => (this.#drained = resolve));
+      }
+      this.#teardown();
+      this.#log.info({ ...this.#stats }, 'multicast bus closed');
+    })();
+    return this.#closePromise;
+  }
+
+  /** Closes now: pending sends are abandoned, iterators reject with `err` (if given). */
+  destroy(err?: Error): void {
+    if (this.#state === 'closed') return;
+    for (const q of [...this.#queues]) q.end(err);
+    this.#teardown();
+    this.#drained?.();
+    this.#closePromise ??= Promise.resolve();
+    if (err !== undefined) {
+      this.#log.error({ err }, 'multicast bus destroyed');
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    }
+  }
+
+  #teardown(): void {
+    const wasClosed = this.#state === 'closed';
+    this.#state = 'closed';
+    for (const sock of [this.#rx, this.#tx]) {
+      if (sock === null) continue;
+      try {
+        sock.close();
+      } catch {
+        // Already closed (dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING).
+      }
+    }
+    this.#rx = null;
+    this.#tx = null;
+    for (const q of [...this.#queues]) q.end();
+    if (!wasClosed) this.emit('close');
+  }
+
+  /** After an await in `start()`: a `close()`/`destroy()` meanwhile wins. */
+  #assertStarting(): void {
+    if (this.#state !== 'starting') throw this.#closedError();
+  }
+
+  #closedError(): MulticastError {
+    return new MulticastError('ERR_BUS_CLOSED', 'the multicast bus is closed');
+  }
+}
+
+/** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */
+function bindSocket(sock: UdpSocket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
+    };
+    sock.once('error', onError);
+    try {
+      sock.bind({ port, address }, () => {
+        sock.removeListener('error', onError);
+        resolve();
+      });
+    } catch (err) {
+      sock.removeListener('error', onError);
+      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
+    }
+  });
+}
+
+/** Runs one socket option call, turning a throw into ERR_MULTICAST_SOCKET. */
+function socketOption(
+  name: string,
+  fn: () => unknown,
+  code: MulticastErrorCode = 'ERR_MULTICAST_SOCKET',
+): void {
+  try {
+    fn();
+  } catch (err) {
+    throw new MulticastError(code, `${name} failed`, err);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * An in-memory `UdpSocket` (src/multicast/udp-socket.ts) for unit tests of the multicast bus:
+ * records every call, lets the test inject datagrams and make calls fail.
+ */
+import { EventEmitter } from 'node:events';
+import type { BindOptions, RemoteInfo, SocketOptions } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { UdpSocket, UdpSocketFactory } from '../../src/multicast/udp-socket.js';
+
+/** A Node-style system error, as dgram throws and emits them. */
+export function systemError(code: string, errno: number, syscall: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);
+  err.code = code;
+  err.errno = errno;
+  err.syscall = syscall;
+  return err;
+}
+
+export interface SentDatagram {
+  msg: Uint8Array;
+  port: number;
+  address: string;
+}
+
+export class FakeUdpSocket extends EventEmitter implements UdpSocket {
+  readonly options: SocketOptions;
+  bound: BindOptions | null = null;
+  closed = false;
+  memberships: [string, string | undefined][] = [];
+  multicastInterface: string | null = null;
+  ttl: number | null = null;
+  loopback: boolean | null = null;
+  recvBufferSize = 212992;
+  /** Linux caps SO_RCVBUF at net.core.rmem_max (and reports twice the value, socket(7)). */
+  rmemMax = 4 * 1024 * 1024;
+  sent: SentDatagram[] = [];
+  /** Set to make the next bind emit this error instead of listening. */
+  bindError: Error | null = null;
+  membershipError: Error | null = null;
+  /** Set to make sends fail with this error. */
+  sendError: Error | null = null;
+  /** When true, send callbacks wait until `completeSends()`. */
+  holdSends = false;
+  readonly #held: (() => void)[] = [];
+  #port = 0;
+
+  constructor(options: SocketOptions, port: number) {
+    super();
+    this.options = options;
+    this.#port = port;
+  }
+
+  bind(options: BindOptions, callback: () => void): this {
+    this.bound = options;
+    const err = this.bindError;
+    setImmediate(() => {
+      if (err !== null) this.emit('error', err);
+      else {
+        if (options.port !== undefined && options.port !== 0) this.#port = options.port;
+        callback();
+      }
+    });
+    return this;
+  }
+
+  addMembership(group: string, iface?: string): void {
+    if (this.membershipError !== null) throw this.membershipError;
+    this.memberships.push([group, iface]);
+  }
+
+  setMulticastInterface(iface: string): void {
+    this.multicastInterface = iface;
+  }
+
+  setMulticastTTL(ttl: number): number {
+    this.ttl = ttl;
+    return ttl;
+  }
+
+  setMulticastLoopback(flag: boolean): boolean {
+    this.loopback = flag;
+    return flag;
+  }
+
+  setRecvBufferSize(size: number): void {
+    this.recvBufferSize = 2 * Math.min(size, this.rmemMax);
+  }
+
+  getRecvBufferSize(): number {
+    return this.recvBufferSize;
+  }
+
+  address(): AddressInfo {
+    return { address: this.bound?.address ?? '0.0.0.0', family: 'IPv4', port: this.#port };
+  }
+
+  send(
+    msg: Uint8Array,
+    port: number,
+    address: string,
+    callback: (err: Error | null, bytes: number) => void,
+  ): void {
+    this.sent.push({ msg, port, address });
+    const err = this.sendError;
+    const done = (): void => callback(err, err === null ? msg.length : 0);
+    if (this.holdSends) this.#held.push(done);
+    else process.nextTick(done);
+  }
+
+  /** Runs the callbacks of sends held by `holdSends`. */
+  completeSends(): void {
+    for (const done of this.#held.splice(0)) done();
+  }
+
+  close(callback?: () => void): this {
+    if (this.closed) throw new Error('Not running');
+    this.closed = true;
+    if (callback) process.nextTick(callback);
+    return this;
+  }
+
+  /** Delivers a datagram as if the kernel had received it. */
+  receive(msg: Uint8Array, from: { address: string; port: number }): void {
+    const rinfo: RemoteInfo = {
+      address: from.address,
+      port: from.port,
+      family: from.address.includes(':') ? 'IPv6' : 'IPv4',
+      size: msg.length,
+    };
+    this.emit('message', Buffer.from(msg), rinfo);
+  }
+}
+
+/** A factory handing out fake sockets; `sockets[0]` is the bus's receive socket, `[1]` its send socket. */
+export function fakeSocketFactory(): { factory: UdpSocketFactory; sockets: FakeUdpSocket[] } {
+  const sockets: FakeUdpSocket[] = [];
+  let nextEphemeral = 50000;
+  const factory: UdpSocketFactory = (options) => {
+    const sock = new FakeUdpSocket(options, nextEphemeral++);
+    sockets.push(sock);
+    return sock;
+  };
+  return { factory, sockets };
+}
