@@ -455,7 +455,7 @@ function decode(buf: Uint8Array, receiveTimestamp: number | undefined): DecodeRe
     errorStateIndicator,
   };
   // python-can checks the frame with its own receive timestamp in place, never the sender's.
-  const fault = validateFrameFields(frame);
-  if (fault !== null) return { ok: false, reason: fault };
+  const invalid = validateFrameFields(frame);
+  if (invalid !== null) return { ok: false, reason: invalid };
   return { ok: true, frame };
 }

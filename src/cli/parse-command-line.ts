@@ -1,0 +1,93 @@
+/** Command-line parsing shared by the commands: node:util parseArgs, errors as one-line UsageErrors. */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { errorCode } from '../errors.js';
+import {
+  DEFAULT_GROUP_IPV4,
+  DEFAULT_GROUP_IPV6,
+  DEFAULT_HOP_LIMIT,
+  DEFAULT_PORT,
+} from '../multicast/defaults.js';
+import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import { UsageError } from './usage-error.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The options every multicast command takes. */
+export const MULTICAST_OPTIONS = {
+  group: { type: 'string', short: 'g' },
+  ipv4: { type: 'boolean', short: '4' },
+  port: { type: 'string', short: 'p' },
+  interface: { type: 'string', short: 'i' },
+  'hop-limit': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+/** Help text for MULTICAST_OPTIONS, shared by every command's --help. */
+export const MULTICAST_OPTIONS_HELP = `Multicast options:
+  -g, --group ADDR       multicast group, IPv4 or IPv6
+                         (default ${DEFAULT_GROUP_IPV6}, python-can's default)
+  -4, --ipv4             use python-can's IPv4 group ${DEFAULT_GROUP_IPV4}
+  -p, --port N           UDP port (default ${DEFAULT_PORT})
+  -i, --interface NAME   network interface to join and send on (default: the kernel's choice)
+      --hop-limit N      IPv4 TTL / IPv6 hop limit, 0..255 (default ${DEFAULT_HOP_LIMIT}: this link only)
+  -h, --help             show this help`;
+
+/** parseArgs with strict checking; its errors become UsageErrors naming the option. */
+export function parseCommandLine<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== undefined && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** An integer option within [min, max], or the default when absent. */
+export function intOption(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** A non-negative number option (seconds), or undefined when absent. */
+export function secondsOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${name} must be a number of seconds >= 0, got "${value}"`);
+  }
+  return n;
+}
+
+interface MulticastValues {
+  group?: string;
+  ipv4?: boolean;
+  port?: string;
+  interface?: string;
+  'hop-limit'?: string;
+}
+
+/** MulticastBus options from the shared command-line options. */
+export function multicastBusOptions(values: MulticastValues): MulticastBusOptions {
+  if (values.group !== undefined && values.ipv4 === true) {
+    throw new UsageError('--group and --ipv4 exclude each other');
+  }
+  return {
+    group: values.group ?? (values.ipv4 === true ? DEFAULT_GROUP_IPV4 : DEFAULT_GROUP_IPV6),
+    port: intOption('port', values.port, 1, 65535, DEFAULT_PORT),
+    interface: values.interface ?? null,
+    hopLimit: intOption('hop-limit', values['hop-limit'], 0, 255, DEFAULT_HOP_LIMIT),
+  };
+}

@@ -1,0 +1,70 @@
+/** The command dispatcher: argv in, exit code out; every error becomes one line on stderr. */
+import { errorCode } from '../errors.js';
+import type { CliIo } from './cli-io.js';
+import { dumpCommand } from './dump-command.js';
+import { EX_CONFIG, EX_SOFTWARE, EX_UNAVAILABLE, EX_USAGE, EXIT_OK } from './exit-codes.js';
+import { sendCommand } from './send-command.js';
+
+export const MAIN_HELP = `Usage: can-multicast-bridge <command> [options]
+
+Carries CAN and CAN FD frames over UDP multicast, wire-compatible with python-can's
+udp_multicast interface.
+
+Commands:
+  dump        print the frames on a multicast group (candump style, or --json)
+  send        send frames written in cansend syntax to a multicast group
+
+Run 'can-multicast-bridge <command> --help' for a command's options.
+Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
+69 socket unavailable, 70 internal error, 78 bad configuration.`;
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  dump: dumpCommand,
+  send: sendCommand,
+};
+
+/** Error codes (never message text) mapped to exit codes. */
+const EXIT_BY_CODE: Record<string, number> = {
+  ERR_USAGE: EX_USAGE,
+  ERR_INVALID_GROUP: EX_USAGE,
+  ERR_INVALID_OPTION: EX_USAGE,
+  ERR_UNKNOWN_INTERFACE: EX_USAGE,
+  ERR_CONFIG: EX_CONFIG,
+  ERR_MULTICAST_SOCKET: EX_UNAVAILABLE,
+  ERR_MULTICAST_BIND: EX_UNAVAILABLE,
+  ERR_MULTICAST_JOIN: EX_UNAVAILABLE,
+  ERR_MULTICAST_SEND: EX_UNAVAILABLE,
+};
+
+export async function runCli(argv: string[], io: CliIo, version: string): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${MAIN_HELP}\n`);
+    return name === undefined ? EX_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${version}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr.write(`can-multicast-bridge: unknown command "${name}" (try --help)\n`);
+    return EX_USAGE;
+  }
+  try {
+    return await command(args, io);
+  } catch (err) {
+    const code = errorCode(err);
+    const exit = code === undefined ? undefined : EXIT_BY_CODE[code];
+    if (exit === undefined) {
+      io.stderr.write(
+        `can-multicast-bridge ${name}: internal error: ${(err as Error).stack ?? String(err)}\n`,
+      );
+      return EX_SOFTWARE;
+    }
+    io.stderr.write(`can-multicast-bridge ${name}: ${(err as Error).message}\n`);
+    return exit;
+  }
+}
