@@ -1,5 +1,5 @@
 // Entry point of the can_socket addon: the RawCanSocket class and the layout constants that
-// src/socketcan/record-layout.ts checks against at load time.
+// src/socketcan/kernel-frame.ts reads records with.
 #include <napi.h>
 
 #include "raw_can_socket.h"

@@ -18,7 +18,7 @@ namespace cansock {
 namespace {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "record layout is read as little-endian by src/socketcan/record-layout.ts");
+              "record layout is read as little-endian by src/socketcan/kernel-frame.ts");
 static_assert(sizeof(struct canfd_frame) == CANFD_MTU, "linux/can.h: CANFD_MTU");
 static_assert(sizeof(struct can_frame) == CAN_MTU, "linux/can.h: CAN_MTU");
 static_assert(kRecTsSec >= CANFD_MTU, "record metadata follows the canfd_frame");

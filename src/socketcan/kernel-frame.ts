@@ -72,7 +72,8 @@ export function encodeKernelFrame(
     : 0;
   buf[offset + 6] = 0;
   buf[offset + 7] = 0;
-  const dataEnd = offset + OFF_DATA + (frame.isFd ? len : 8);
+  // Zero the whole payload area: stale bytes of an earlier frame never reach the kernel.
+  const dataEnd = offset + (frame.isFd ? CANFD_MTU : CAN_MTU);
   if (!frame.isRemoteFrame) buf.set(data, offset + OFF_DATA);
   buf.fill(0, offset + OFF_DATA + (frame.isRemoteFrame ? 0 : data.length), dataEnd);
   buf[offset + layout.txSizeOffset] = frame.isFd ? CANFD_MTU : CAN_MTU;
