@@ -1,4 +1,5 @@
 /** `can-multicast-bridge dump`: print the frames on a multicast group, candump style. */
+import { parseArgs } from 'node:util';
 import type { ReceivedFrame } from '../multicast/multicast-bus.js';
 import type { CliIo } from './cli-io.js';
 import { EXIT_INCOMPLETE, EXIT_OK } from './exit-codes.js';
@@ -36,7 +37,9 @@ const OPTIONS = {
 } as const;
 
 export async function dumpCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS);
+  const { values, positionals } = parseCommandLine((strict) =>
+    parseArgs({ args, options: OPTIONS, ...strict }),
+  );
   if (values.help === true) {
     io.stdout.write(`${DUMP_HELP}\n`);
     return EXIT_OK;
@@ -47,8 +50,13 @@ export async function dumpCommand(args: string[], io: CliIo): Promise<number> {
   const timeoutS = secondsOption('timeout', values.timeout);
   const format = values.json === true ? formatJsonLine : formatCandumpLine;
 
-  const bus = io.createBus(multicastBusOptions(values));
+  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
   await bus.start();
+  const info = bus.info;
+  if (info !== null) {
+    const where = info.interface === null ? '' : ` on ${info.interface}`;
+    io.stderr.write(`dump: listening to ${info.group} port ${info.port}${where}\n`);
+  }
   let seen = 0;
   const done = new AbortController();
   const onAbort = () => done.abort();

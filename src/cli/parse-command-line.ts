@@ -1,5 +1,4 @@
 /** Command-line parsing shared by the commands: node:util parseArgs, errors as one-line UsageErrors. */
-import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { errorCode } from '../errors.js';
 import {
@@ -12,6 +11,8 @@ import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+const STRICT = { allowPositionals: true, strict: true } as const;
 
 /** The options every multicast command takes. */
 export const MULTICAST_OPTIONS = {
@@ -33,10 +34,13 @@ export const MULTICAST_OPTIONS_HELP = `Multicast options:
       --hop-limit N      IPv4 TTL / IPv6 hop limit, 0..255 (default ${DEFAULT_HOP_LIMIT}: this link only)
   -h, --help             show this help`;
 
-/** parseArgs with strict checking; its errors become UsageErrors naming the option. */
-export function parseCommandLine<O extends Options>(args: string[], options: O) {
+/**
+ * Runs a strict `parseArgs` (called by the command, so its types stay precise); its errors become
+ * UsageErrors naming the option.
+ */
+export function parseCommandLine<T>(parse: (strict: typeof STRICT) => T): T {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parse(STRICT);
   } catch (err) {
     const code = errorCode(err);
     if (code !== undefined && code.startsWith('ERR_PARSE_ARGS')) {

@@ -1,4 +1,5 @@
 /** `can-multicast-bridge send`: send frames written in cansend syntax to a multicast group. */
+import { parseArgs } from 'node:util';
 import type { CanFrame } from '../frame.js';
 import { parseFrameString } from '../frame-string.js';
 import { errorCode } from '../errors.js';
@@ -48,7 +49,9 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function sendCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS);
+  const { values, positionals } = parseCommandLine((strict) =>
+    parseArgs({ args, options: OPTIONS, ...strict }),
+  );
   if (values.help === true) {
     io.stdout.write(`${SEND_HELP}\n`);
     return EXIT_OK;
@@ -67,7 +70,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     }
   });
 
-  const bus = io.createBus(multicastBusOptions(values));
+  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
   await bus.start();
   try {
     for (const [i, frame] of frames.entries()) {

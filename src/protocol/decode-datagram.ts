@@ -62,6 +62,35 @@ const K_IS_RX = 11;
 const keyBytes = ACCEPTED_KEYS.map((key) => new TextEncoder().encode(key));
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// Little-endian scratch for float reads (x86 and arm64 Linux are little-endian; checked below).
+const scratchF64 = new Float64Array(1);
+const scratchF32 = new Float32Array(scratchF64.buffer, 0, 1);
+const scratchBytes = new Uint8Array(scratchF64.buffer);
+if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
+  throw new Error('decode-datagram assumes a little-endian host');
+}
+
+/**
+ * The last channel string decoded, by its UTF-8 bytes: a bridge's peers repeat the same few
+ * channel names, and TextDecoder costs more than the rest of the datagram.
+ */
+let lastChannelBytes = new Uint8Array(0);
+let lastChannel = '';
+
+function decodeChannel(buf: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  if (len === lastChannelBytes.length) {
+    let i = 0;
+    while (i < len && buf[start + i] === lastChannelBytes[i]) i++;
+    if (i === len) return lastChannel;
+  }
+  const bytes = buf.slice(start, end);
+  const text = utf8.decode(bytes); // throws on invalid UTF-8, as python's raw=False decode does
+  lastChannelBytes = new Uint8Array(bytes);
+  lastChannel = text;
+  return text;
+}
+
 /** Thrown internally to unwind the parser; never escapes `decodeDatagram`. */
 class Fault extends Error {
   constructor(readonly reason: DecodeFault) {
@@ -130,8 +159,29 @@ class Reader {
     return v;
   }
 
-  view(): DataView {
-    return new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  /** Big-endian float64 at `pos`, without allocating a DataView per datagram. */
+  f64(): number {
+    this.need(8);
+    const b = this.buf;
+    for (let i = 0; i < 8; i++) scratchBytes[7 - i] = b[this.pos + i] as number;
+    this.pos += 8;
+    return scratchF64[0] as number;
+  }
+
+  f32(): number {
+    this.need(4);
+    const b = this.buf;
+    for (let i = 0; i < 4; i++) scratchBytes[3 - i] = b[this.pos + i] as number;
+    this.pos += 4;
+    return scratchF32[0] as number;
+  }
+
+  /** Big-endian 64-bit integer as a Number (exact to 2^53, which is all a valid field needs). */
+  i64(signed: boolean): number {
+    const hi = this.u32();
+    const lo = this.u32();
+    if (signed && hi >= 0x80000000) return (hi - 0x100000000) * 0x100000000 + lo;
+    return hi * 0x100000000 + lo;
   }
 
   span(n: number): void {
@@ -181,16 +231,12 @@ class Reader {
       case 0xc9:
         return this.ext(this.u32());
       case 0xca:
-        this.need(4);
         this.type = T_FLOAT;
-        this.num = this.view().getFloat32(this.pos);
-        this.pos += 4;
+        this.num = this.f32();
         return;
       case 0xcb:
-        this.need(8);
         this.type = T_FLOAT;
-        this.num = this.view().getFloat64(this.pos);
-        this.pos += 8;
+        this.num = this.f64();
         return;
       case 0xcc:
         return this.int(this.u8());
@@ -199,31 +245,16 @@ class Reader {
       case 0xce:
         return this.int(this.u32());
       case 0xcf:
-        this.need(8);
         // Precision past 2^53 does not matter: every such id or dlc is rejected as too large.
-        this.int(Number(this.view().getBigUint64(this.pos)));
-        this.pos += 8;
-        return;
+        return this.int(this.i64(false));
       case 0xd0:
-        this.need(1);
-        this.int(this.view().getInt8(this.pos));
-        this.pos += 1;
-        return;
+        return this.int((this.u8() << 24) >> 24);
       case 0xd1:
-        this.need(2);
-        this.int(this.view().getInt16(this.pos));
-        this.pos += 2;
-        return;
+        return this.int((this.u16() << 16) >> 16);
       case 0xd2:
-        this.need(4);
-        this.int(this.view().getInt32(this.pos));
-        this.pos += 4;
-        return;
+        return this.int(this.u32() | 0);
       case 0xd3:
-        this.need(8);
-        this.int(Number(this.view().getBigInt64(this.pos)));
-        this.pos += 8;
-        return;
+        return this.int(this.i64(true));
       case 0xd4:
         return this.ext(1);
       case 0xd5:
@@ -300,14 +331,45 @@ class Reader {
 
 /** Which accepted key the string at buf[start..start+len) is, or -1. */
 function keyIndex(buf: Uint8Array, start: number, len: number): number {
-  for (let k = 0; k < keyBytes.length; k++) {
-    const key = keyBytes[k] as Uint8Array;
-    if (key.length !== len) continue;
-    let i = 0;
-    while (i < len && buf[start + i] === key[i]) i++;
-    if (i === len) return k;
+  let k = -1;
+  // Pick the one candidate by length and a distinguishing byte, then compare it whole.
+  switch (len) {
+    case 9:
+      k = K_TIMESTAMP;
+      break;
+    case 14: {
+      const c0 = buf[start];
+      if (c0 === 0x61)
+        k = K_ARBITRATION_ID; // 'a'
+      else if (c0 === 0x62)
+        k = K_BITRATE_SWITCH; // 'b'
+      else k = buf[start + 4] === 0x78 ? K_IS_EXTENDED_ID : K_IS_ERROR_FRAME; // is_e'x' / is_e'r'
+      break;
+    }
+    case 15:
+      k = K_IS_REMOTE_FRAME;
+      break;
+    case 7:
+      k = K_CHANNEL;
+      break;
+    case 3:
+      k = K_DLC;
+      break;
+    case 4:
+      k = K_DATA;
+      break;
+    case 5:
+      k = buf[start + 3] === 0x66 ? K_IS_FD : K_IS_RX; // is_'f'd / is_'r'x
+      break;
+    case 21:
+      k = K_ERROR_STATE_INDICATOR;
+      break;
+    default:
+      return -1;
   }
-  return -1;
+  const key = keyBytes[k] as Uint8Array;
+  for (let i = 0; i < len; i++) if (buf[start + i] !== key[i]) return -1;
+  return k;
 }
 
 function bool(r: Reader): boolean {
@@ -394,7 +456,7 @@ function decode(buf: Uint8Array, receiveTimestamp: number | undefined): DecodeRe
         else if (r.type === T_INT || r.type === T_FLOAT) channel = r.num;
         else if (r.type === T_STR) {
           try {
-            channel = utf8.decode(buf.subarray(r.start, r.end));
+            channel = decodeChannel(buf, r.start, r.end);
           } catch {
             throw fault('invalid_utf8');
           }
@@ -413,7 +475,9 @@ function decode(buf: Uint8Array, receiveTimestamp: number | undefined): DecodeRe
         if (r.type === T_NIL) data = null;
         else if (r.type === T_BIN) {
           // A plain Uint8Array copy: the frame must not pin or alias the datagram's buffer.
-          data = new Uint8Array(buf.subarray(r.start, r.end));
+          const copy = new Uint8Array(r.end - r.start);
+          for (let j = 0; j < copy.length; j++) copy[j] = buf[r.start + j] as number;
+          data = copy;
         } else if (r.type === T_ARRAY && r.bytes !== null) data = r.bytes;
         // Decided after the loop: python-can drops data of a remote frame whatever its type.
         else dataWrongType = true;

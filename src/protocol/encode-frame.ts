@@ -106,12 +106,19 @@ function writeBool(buf: Buffer, off: number, value: boolean): number {
   return off + 1;
 }
 
-/** Size of the channel value; a string is returned encoded through `channelUtf8`. */
+/**
+ * Size of the channel value; a string is returned encoded through `channelUtf8`. The last string
+ * is cached: a bridge stamps every frame with the same channel (its sender id).
+ */
 let channelUtf8: Uint8Array = new Uint8Array(0);
+let channelText = '';
 function channelSize(channel: CanChannel): number {
   if (channel === null) return 1;
   if (typeof channel === 'number') return Number.isInteger(channel) ? intSize(channel) : 9;
-  channelUtf8 = textEncoder.encode(channel);
+  if (channel !== channelText) {
+    channelUtf8 = textEncoder.encode(channel);
+    channelText = channel;
+  }
   const n = channelUtf8.length;
   // use_bin_type=True enables str8 (0xd9), so python writes fixstr / str8 / str16 / str32.
   return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);

@@ -96,6 +96,49 @@ describe('decodeDatagram tolerance (what python-can accepts)', () => {
     expect(ok(datagram({ ...base, channel })).channel).toBe(channel);
   });
 
+  it.each([
+    ['positive fixint', '05', 5],
+    ['uint8', 'cc80', 128],
+    ['uint16', 'cd0123', 0x123],
+    ['uint32', 'ce1fffffff', 0x1fffffff],
+    ['uint64', 'cf000000001fffffff', 0x1fffffff],
+    ['int8', 'd07f', 127],
+    ['int16', 'd107ff', 0x7ff],
+    ['int32', 'd200000100', 256],
+    ['int64', 'd3000000000000002a', 42],
+  ])('reads an id written as %s', (_name, hex, id) => {
+    const buf = Buffer.concat([
+      Buffer.from([0x81, 0xae]),
+      Buffer.from('arbitration_id'),
+      Buffer.from(hex, 'hex'),
+    ]);
+    expect(ok(buf).arbitrationId).toBe(id);
+  });
+
+  it.each([
+    ['negative fixint', 'ff'],
+    ['int8', 'd0ff'],
+    ['int16', 'd1ffff'],
+    ['int32', 'd2ffffffff'],
+    ['int64', 'd3ffffffffffffffff'],
+  ])('reads -1 written as %s (and rejects it as an id)', (_name, hex) => {
+    const buf = Buffer.concat([
+      Buffer.from([0x81, 0xae]),
+      Buffer.from('arbitration_id'),
+      Buffer.from(hex, 'hex'),
+    ]);
+    expect(decodeDatagram(buf)).toEqual({ ok: false, reason: 'id_negative' });
+  });
+
+  it('rejects a uint64 id past 2^53 as too large', () => {
+    const buf = Buffer.concat([
+      Buffer.from([0x81, 0xae]),
+      Buffer.from('arbitration_id'),
+      Buffer.from('cfffffffffffffffff', 'hex'),
+    ]);
+    expect(decodeDatagram(buf)).toEqual({ ok: false, reason: 'ext_id_too_large' });
+  });
+
   it('returns a copy of data that does not alias the datagram', () => {
     const buf = encodeFrame(makeFrame({ data: Uint8Array.from([5, 6]) }));
     const frame = ok(buf);

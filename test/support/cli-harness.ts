@@ -1,0 +1,48 @@
+/** Runs the CLI in-process on fake UDP sockets, capturing stdout and stderr. */
+import { runCli } from '../../src/cli/run-cli.js';
+import { MulticastBus } from '../../src/multicast/multicast-bus.js';
+import { fakeSocketFactory } from './fake-udp-socket.js';
+import type { FakeUdpSocket } from './fake-udp-socket.js';
+
+export interface CliRun {
+  /** Resolves with the exit code. */
+  exit: Promise<number>;
+  stdout: () => string;
+  stderr: () => string;
+  /** The fake sockets of every bus the command created: [rx, tx] per bus. */
+  sockets: FakeUdpSocket[];
+  abort: () => void;
+}
+
+const LOOPBACK_ONLY = () => ({
+  lo: [
+    {
+      address: '127.0.0.1',
+      netmask: '255.0.0.0',
+      family: 'IPv4' as const,
+      mac: '00:00:00:00:00:00',
+      internal: true,
+      cidr: '127.0.0.1/8',
+    },
+  ],
+});
+
+export function runCliInProcess(argv: string[], clock = () => 1700000000.5): CliRun {
+  let out = '';
+  let err = '';
+  const { factory, sockets } = fakeSocketFactory();
+  const controller = new AbortController();
+  const exit = runCli(
+    argv,
+    {
+      stdout: { write: (s: string) => ((out += s), true) },
+      stderr: { write: (s: string) => ((err += s), true) },
+      createBus: (options) =>
+        new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK_ONLY }),
+      clock,
+      signal: controller.signal,
+    },
+    '9.9.9',
+  );
+  return { exit, stdout: () => out, stderr: () => err, sockets, abort: () => controller.abort() };
+}
