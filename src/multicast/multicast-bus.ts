@@ -18,7 +18,8 @@ import type { RemoteInfo } from 'node:dgram';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
-import { decodeDatagram, encodeFrame } from '../protocol/codec.js';
+import { decodeDatagram } from '../protocol/decode-datagram.js';
+import { encodeFrame } from '../protocol/encode-frame.js';
 import {
   DEFAULT_GROUP_IPV6,
   DEFAULT_HOP_LIMIT,
@@ -33,7 +34,7 @@ import type { MulticastErrorCode } from './multicast-error.js';
 import { createUdpSocket } from './udp-socket.js';
 import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
 
-/** The codec the bus encodes and decodes with (src/protocol/codec.ts by default). */
+/** The codec the bus encodes and decodes with (src/protocol/ by default). */
 export interface MulticastCodec {
   /** Throws (code ERR_INVALID_FRAME) for a frame python-can would reject. */
   encodeFrame(frame: CanFrame): Buffer;

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame } from '../../src/protocol/codec.js';
+import { encodeFrame } from '../../src/protocol/encode-frame.js';
 import { makeFrame } from '../../src/frame.js';
 import { DEFAULT_GROUP_IPV4, DEFAULT_GROUP_IPV6 } from '../../src/multicast/defaults.js';
 import { everyFrameKind } from '../support/frame-kinds.js';

@@ -71,6 +71,15 @@ export interface RunResult {
   stderr: string;
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const labs = new Set<NetnsLab>();
 let exitHookInstalled = false;
 
@@ -100,6 +109,25 @@ export class NetnsLab {
     installExitHook();
   }
 
+  /**
+   * Deletes namespaces of this prefix left behind by test processes that no longer exist (killed
+   * before their cleanup ran). Names end in `-<pid>`; those of live processes are kept.
+   */
+  async removeStale(): Promise<string[]> {
+    const removed: string[] = [];
+    const list = await ip(['netns', 'list']).catch(() => '');
+    for (const line of list.split('\n')) {
+      const name = line.split(' ')[0] ?? '';
+      const m = new RegExp(`^${this.#prefix}[a-z]\\d+-(\\d+)$`).exec(name);
+      if (m === null || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+      await ip(['netns', 'del', name]).then(
+        () => removed.push(name),
+        () => undefined,
+      );
+    }
+    return removed;
+  }
+
   /** A unique name for a namespace or interface, at most 15 bytes (IFNAMSIZ - 1). */
   uniqueName(tag: string): string {
     const name = `${this.#prefix}${tag}${this.#counter++}-${process.pid}`;
@@ -109,6 +137,7 @@ export class NetnsLab {
 
   /** Creates a namespace with `lo` up. */
   async createNamespace(): Promise<Netns> {
+    if (this.#namespaces.length === 0) await this.removeStale();
     const name = this.uniqueName('n');
     // A namespace left over from an earlier run with the same pid would make `add` fail.
     await ip(['netns', 'del', name]).catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
-import { encodeFrame } from '../../../src/protocol/codec.js';
+import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import {
   DEFAULT_GROUP_IPV4,
   DEFAULT_GROUP_IPV6,

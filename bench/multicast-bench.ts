@@ -1,0 +1,270 @@
+/**
+ * Multicast receive benchmark: our `MulticastBus` vs python-can 4.1's `UdpMulticastBus` receiving
+ * the same paced stream at 10k, 20k and 40k frames/s, then our endpoint's memory over a million
+ * frames. Runs in two network namespaces it creates (sender in one, both receivers in the other,
+ * joined by a veth pair); needs root, python3-can and `npm run build`.
+ *
+ *   node dist/bench/multicast-bench.js [--rates 10000,20000,40000] [--seconds 3] [--million 1000000]
+ *
+ * Each receiver keeps its default receive buffer: ours asks for 8 MiB (the kernel grants up to
+ * net.core.rmem_max, printed), python-can takes the kernel default (net.core.rmem_default).
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeFrame } from '../src/frame.js';
+import { DEFAULT_GROUP_IPV4 } from '../src/multicast/defaults.js';
+import { frameToJson } from '../test/support/frame-json.js';
+import { JsonLinesPeer } from '../test/support/json-lines-peer.js';
+import type { PeerEvent } from '../test/support/json-lines-peer.js';
+import { NetnsLab, isRoot } from '../test/support/netns.js';
+
+const PYTHON = '/usr/bin/python3';
+const NODE_PEER = fileURLToPath(new URL('../test/fixtures/multicast-peer.js', import.meta.url));
+const PYTHON_PEER = fileURLToPath(
+  new URL('../../test/fixtures/python-can-peer.py', import.meta.url),
+);
+
+interface NodeStats {
+  stats: { received: number; datagrams: number; dropped: Record<string, number> };
+  memory: NodeJS.MemoryUsage;
+  firstAt: number;
+  lastAt: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '10000,20000,40000' },
+    seconds: { type: 'string', default: '3' },
+    million: { type: 'string', default: '1000000' },
+    group: { type: 'string', default: DEFAULT_GROUP_IPV4 },
+  },
+});
+const rates = values.rates.split(',').map(Number);
+const seconds = Number(values.seconds);
+const millionCount = Number(values.million);
+const group = values.group;
+
+function readSysctl(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+async function stats(peer: JsonLinesPeer, reset: boolean): Promise<NodeStats> {
+  const from = peer.events.length;
+  peer.command({ cmd: 'stats', reset });
+  return (await peer.waitFor('stats', { from })) as unknown as NodeStats;
+}
+
+function pct(lost: number, offered: number): string {
+  return `${((100 * lost) / offered).toFixed(2)}%`;
+}
+
+function k(n: number): string {
+  return `${(n / 1000).toFixed(1)}k`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r, i) => {
+      const line = r.map((cell, c) => cell.padStart(widths[c] ?? 0)).join(' | ');
+      return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}` : line;
+    })
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!isRoot()) {
+    console.log('multicast-bench: skipped, needs root (network namespaces)');
+    return;
+  }
+  const lab = new NetnsLab('mcb');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      lab.destroySync();
+      process.exit(130);
+    });
+  }
+  const peers: JsonLinesPeer[] = [];
+  try {
+    const rx = await lab.createNamespace();
+    const tx = await lab.createNamespace();
+    const [ifRx, ifTx] = await lab.addVethPair(rx, { ipv4: '10.78.0.1/24' }, tx, {
+      ipv4: '10.78.0.2/24',
+    });
+    const start = async (p: JsonLinesPeer): Promise<JsonLinesPeer> => {
+      peers.push(p);
+      await p.waitFor('ready');
+      return p;
+    };
+    const nodeOpts = (iface: string, quiet: boolean): string =>
+      JSON.stringify({ group, interface: iface, quiet });
+    const [ours, python, sender] = await Promise.all([
+      start(
+        new JsonLinesPeer(
+          'ours',
+          lab.spawn(rx, process.execPath, [NODE_PEER, nodeOpts(ifRx, true)]),
+        ),
+      ),
+      start(
+        new JsonLinesPeer('python-can', lab.spawn(rx, PYTHON, [PYTHON_PEER, '--group', group])),
+      ),
+      start(
+        new JsonLinesPeer(
+          'sender',
+          lab.spawn(tx, process.execPath, [NODE_PEER, nodeOpts(ifTx, true)]),
+        ),
+      ),
+    ]);
+    const info = ours.events[0]?.info as { recvBufferBytes: number } | undefined;
+    console.log(
+      `multicast receive benchmark: group ${group}, 8-byte classic frames, sender paced in another netns over veth; ` +
+        `receive buffers: ours ${mib(info?.recvBufferBytes ?? 0)} (asked 8 MiB; net.core.rmem_max ${readSysctl('/proc/sys/net/core/rmem_max')}), ` +
+        `python-can default ${readSysctl('/proc/sys/net/core/rmem_default')} bytes`,
+    );
+    const frame = frameToJson(
+      makeFrame({
+        timestamp: 1700000000.5,
+        arbitrationId: 0x123,
+        isExtendedId: false,
+        data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+        channel: 'vcan0',
+      }),
+    );
+
+    const rows: string[][] = [
+      [
+        'offered/s',
+        'sent at/s',
+        'frames',
+        'ours recv',
+        'ours loss',
+        'ours rx/s',
+        'python recv',
+        'python loss',
+        'python rx/s',
+        'delivered ours/python',
+      ],
+    ];
+    for (const rate of rates) {
+      const count = Math.round(rate * seconds);
+      const o0 = await stats(ours, true);
+      const pyFrom = python.events.length;
+      python.command({ cmd: 'recv', count, timeout: 1.5, quiet: true });
+      await python.waitFor('receiving', { from: pyFrom });
+      const sFrom = sender.events.length;
+      sender.command({ cmd: 'send', frames: [frame], repeat: count, rate });
+      const sent = (await sender.waitFor('sent', {
+        from: sFrom,
+        timeoutMs: seconds * 1000 * 4 + 10_000,
+      })) as PeerEvent & {
+        count: number;
+        seconds: number;
+      };
+      const py = (await python.waitFor('received', {
+        from: pyFrom,
+        timeoutMs: 30_000,
+      })) as PeerEvent & {
+        count: number;
+        seconds: number;
+      };
+      const o = await stats(ours, true);
+      const ourCount = o.stats.received - o0.stats.received;
+      const ourSpan = o.lastAt - o.firstAt;
+      rows.push([
+        k(rate),
+        k(sent.count / sent.seconds),
+        String(sent.count),
+        String(ourCount),
+        pct(sent.count - ourCount, sent.count),
+        k(ourCount / (ourSpan || 1)),
+        String(py.count),
+        pct(sent.count - py.count, sent.count),
+        k(py.count / (py.seconds || 1)),
+        `${(ourCount / Math.max(py.count, 1)).toFixed(2)}x`,
+      ]);
+    }
+    console.log('\n' + table(rows));
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${cpus().length} CPUs (other work on the host skews both receivers)`,
+    );
+
+    // Memory over a million frames: python-can off, our receiver alone, sampled every ~second.
+    await python.quit();
+    const memRate = 50_000;
+    const before = await stats(ours, true);
+    const sFrom = sender.events.length;
+    sender.command({ cmd: 'send', frames: [frame], repeat: millionCount, rate: memRate });
+    const samples: string[][] = [['received', 'rss', 'heap used', 'external']];
+    const base = before.stats.received;
+    let last = before;
+    samples.push([
+      '0',
+      mib(before.memory.rss),
+      mib(before.memory.heapUsed),
+      mib(before.memory.external),
+    ]);
+    const done = sender.waitFor('sent', {
+      from: sFrom,
+      timeoutMs: (millionCount / memRate) * 4000 + 30_000,
+    });
+    let finished = false;
+    void done.then(() => (finished = true));
+    let nextSample = 100_000;
+    const heap: number[] = [];
+    while (!finished) {
+      await new Promise((r) => setTimeout(r, 500));
+      last = await stats(ours, false);
+      const n = last.stats.received - base;
+      if (n >= nextSample) {
+        samples.push([
+          String(n),
+          mib(last.memory.rss),
+          mib(last.memory.heapUsed),
+          mib(last.memory.external),
+        ]);
+        heap.push(last.memory.heapUsed);
+        nextSample += 100_000;
+      }
+    }
+    await done;
+    await new Promise((r) => setTimeout(r, 500));
+    last = await stats(ours, false);
+    const n = last.stats.received - base;
+    samples.push([
+      `${n} (end)`,
+      mib(last.memory.rss),
+      mib(last.memory.heapUsed),
+      mib(last.memory.external),
+    ]);
+    console.log(
+      `\nour receiver over ${millionCount} frames offered at ${k(memRate)}/s: received ${n} (${pct(millionCount - n, millionCount)} lost)`,
+    );
+    console.log(table(samples));
+    if (heap.length >= 3) {
+      const after = heap.slice(1);
+      console.log(
+        `heap used after the first 100k: min ${mib(Math.min(...after))}, max ${mib(Math.max(...after))}`,
+      );
+    }
+  } finally {
+    await Promise.all(peers.map((p) => p.quit().catch(() => undefined)));
+    await lab.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
