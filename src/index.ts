@@ -1,0 +1,32 @@
+/**
+ * The library's public API (the package's only entry point; modules inside import each other
+ * directly, never through this file).
+ */
+export type { CanChannel, CanFrame, FrameFault } from './frame.js';
+export {
+  CANFD_LENGTHS,
+  canFdPaddedLength,
+  isCanFdLength,
+  makeFrame,
+  validateFrame,
+} from './frame.js';
+export { formatFrameString, parseFrameString } from './frame-string.js';
+export { BridgeError } from './errors.js';
+export { encodeFrame, InvalidFrameError } from './protocol/encode-frame.js';
+export type { EncodeFault } from './protocol/encode-frame.js';
+export { decodeDatagram, isDecodeFault } from './protocol/decode-datagram.js';
+export type { DecodeDropReason, DecodeFault, DecodeResult } from './protocol/decode-datagram.js';
+export {
+  DEFAULT_GROUP_IPV4,
+  DEFAULT_GROUP_IPV6,
+  DEFAULT_HOP_LIMIT,
+  DEFAULT_PORT,
+} from './multicast/defaults.js';
+export { MulticastBus } from './multicast/multicast-bus.js';
+export type {
+  MulticastBusInfo,
+  MulticastBusOptions,
+  MulticastBusStats,
+  ReceivedFrame,
+} from './multicast/multicast-bus.js';
+export { MulticastError } from './multicast/multicast-error.js';
