@@ -1,0 +1,317 @@
+/**
+ * Loads the configuration: schema defaults, then one JSON file, then `CMB_*` environment
+ * variables, then command-line overrides (later wins). Everything wrong is collected and thrown as
+ * one `ConfigError` (code 'ERR_CONFIG', exit code 78 in the CLI) naming each key, its value, where
+ * the value came from, and what is expected.
+ */
+import convict from 'convict';
+import { readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { BridgeError } from '../errors.js';
+import type { BridgeConfig, DirectionConfig } from './bridge-config.js';
+import { parseCanFilters } from './can-filter.js';
+import { parseCidr } from './cidr.js';
+import { explainInvalid, FORMATS, registerConvictFormats } from './formats.js';
+import type { ConfigKey, RawConfig, RawDirection } from './schema.js';
+import { configGroups, configKeys, configSchema, ENV_PREFIX } from './schema.js';
+import { deriveSenderId } from './sender-id.js';
+
+/** The error code of every configuration error. */
+export const ERR_CONFIG = 'ERR_CONFIG';
+
+/** One thing wrong with the configuration. */
+export interface ConfigProblem {
+  /** The key path, or the environment variable name for an unknown `CMB_*` variable. */
+  readonly key: string;
+  readonly value: unknown;
+  /** Where the value came from, e.g. "file /etc/x.json", "environment variable CMB_X", "command line". */
+  readonly source: string;
+  /** What is expected instead, starting with "expected" or saying why the key is unknown. */
+  readonly expected: string;
+}
+
+/** A configuration that cannot be used; `problems` lists each fault (empty for file errors). */
+export class ConfigError extends BridgeError {
+  constructor(
+    message: string,
+    readonly problems: readonly ConfigProblem[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(ERR_CONFIG, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** A JSON config file; without one, the defaults are the base. */
+  file?: string;
+  /** Environment variables; only `CMB_*` ones are read. Default: `process.env` at call time. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Key paths to values from the command line, e.g. `{ 'can.interface': 'vcan0' }`. Strings are
+   * read like environment variables (so "43113", "true", "a,b" work); undefined values are skipped.
+   */
+  overrides?: Readonly<Record<string, unknown>>;
+  /** The host name for the derived sender id. Default: `os.hostname()` at call time. */
+  hostname?: string;
+}
+
+interface Setting {
+  value: unknown;
+  source: string;
+  /** The text as given, for values converted from a string. */
+  text?: string;
+}
+
+const MAX_SHOWN = 120;
+
+function show(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 3)}...` : text;
+}
+
+function describeProblem(p: ConfigProblem): string {
+  return `${p.key} = ${show(p.value)} (from ${p.source}): ${p.expected}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function suggestion(name: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best === undefined ? '' : `; did you mean ${best}?`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function jsonErrorPlace(text: string, message: string): string {
+  const match = /at position (\d+)/.exec(message);
+  if (!match || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'it does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (err as Error).message;
+    throw new ConfigError(`cannot read config file ${file}: ${why}`, [], { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const why =
+      text.trim() === ''
+        ? 'the file is empty ({} means all defaults)'
+        : jsonErrorPlace(text, (err as Error).message);
+    throw new ConfigError(`config file ${file} is not valid JSON: ${why}`, [], { cause: err });
+  }
+  if (!isPlainObject(parsed)) {
+    throw new ConfigError(
+      `config file ${file} must hold a JSON object with config keys, not ${typeName(parsed)}`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * Loads, merges and validates the configuration. Throws `ConfigError` (code 'ERR_CONFIG') with one
+ * message covering every problem; never reads `process.env` unless `env` is omitted.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
+  const keys = configKeys();
+  const byKey = new Map(keys.map((k) => [k.key, k]));
+  const byEnv = new Map(keys.map((k) => [k.env, k]));
+  const groups = new Set(configGroups());
+  const settings = new Map<string, Setting>();
+  const problems: ConfigProblem[] = [];
+
+  const childrenOf = (group: string): string[] => {
+    const prefix = group === '' ? '' : `${group}.`;
+    const names = [...byKey.keys(), ...groups]
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length))
+      .filter((rest) => rest !== '' && !rest.includes('.'));
+    return [...new Set(names)];
+  };
+  const unknownKey = (key: string, value: unknown, source: string): void => {
+    // The nearest known group above the key, e.g. "multicast" for "multicast.grup", "" for "x.y".
+    let group = key;
+    do group = group.includes('.') ? group.slice(0, group.lastIndexOf('.')) : '';
+    while (group !== '' && !groups.has(group));
+    const where = group === '' ? 'the top-level keys' : `the keys of ${group}`;
+    const expected = `unknown key; expected one of ${where}: ${childrenOf(group).join(', ')}`;
+    problems.push({
+      key,
+      value,
+      source,
+      expected: expected + suggestion(key, [...byKey.keys()]),
+    });
+  };
+  const fromString = (spec: ConfigKey, text: string, source: string): Setting => ({
+    value: FORMATS[spec.format].fromString(text),
+    source,
+    text,
+  });
+
+  if (options.file !== undefined) {
+    const file = options.file;
+    const source = `file ${file}`;
+    const walk = (obj: Record<string, unknown>, prefix: string): void => {
+      for (const [name, value] of Object.entries(obj)) {
+        const key = prefix === '' ? name : `${prefix}.${name}`;
+        if (byKey.has(key)) {
+          settings.set(key, { value, source });
+        } else if (groups.has(key)) {
+          if (isPlainObject(value)) walk(value, key);
+          else {
+            problems.push({
+              key,
+              value,
+              source,
+              expected: `expected an object with the keys ${childrenOf(key).join(', ')}`,
+            });
+          }
+        } else {
+          unknownKey(key, value, source);
+        }
+      }
+    };
+    walk(readConfigFile(file), '');
+  }
+
+  const env = options.env ?? process.env;
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const source = `environment variable ${name}`;
+    const spec = byEnv.get(name);
+    if (spec) settings.set(spec.key, fromString(spec, text, source));
+    else {
+      problems.push({
+        key: name,
+        value: text,
+        source: 'the environment',
+        expected: `no config key reads this ${ENV_PREFIX} variable${suggestion(name, [...byEnv.keys()])}`,
+      });
+    }
+  }
+
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    const source = 'command line';
+    const spec = byKey.get(key);
+    if (!spec) unknownKey(key, value, source);
+    else if (typeof value === 'string') settings.set(key, fromString(spec, value, source));
+    else settings.set(key, { value, source });
+  }
+
+  for (const spec of keys) {
+    const setting = settings.get(spec.key);
+    if (!setting) continue;
+    const expected = explainInvalid(spec.format, setting.value, spec);
+    if (expected !== undefined) {
+      problems.push({
+        key: spec.key,
+        value: setting.text ?? setting.value,
+        source: setting.source,
+        expected,
+      });
+    }
+  }
+
+  if (problems.length > 0) {
+    const message =
+      problems.length === 1
+        ? `invalid configuration: ${describeProblem(problems[0] as ConfigProblem)}`
+        : `invalid configuration (${problems.length} problems):\n${problems.map((p) => `  - ${describeProblem(p)}`).join('\n')}`;
+    throw new ConfigError(message, problems);
+  }
+
+  registerConvictFormats();
+  const config = convict<RawConfig>(configSchema(), { env: {}, args: [] });
+  for (const [key, setting] of settings) config.set(key, setting.value);
+  try {
+    // The checks above already passed; this is convict's own strict pass, as a backstop.
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`, [], { cause: err });
+  }
+  return resolveConfig(config.getProperties(), options.hostname ?? osHostname());
+}
+
+function deepFreeze<T>(value: T): T {
+  // Typed arrays (a Cidr's bytes) cannot be frozen.
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !ArrayBuffer.isView(value) &&
+    !Object.isFrozen(value)
+  ) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function resolveDirection(raw: RawDirection): DirectionConfig {
+  return {
+    enabled: raw.enabled,
+    filters: parseCanFilters(raw.filters),
+    errorFrames: raw.errorFrames,
+  };
+}
+
+/** Parses filters and networks and resolves the sender id of a validated raw config. */
+function resolveConfig(raw: RawConfig, hostname: string): BridgeConfig {
+  return deepFreeze({
+    can: { ...raw.can },
+    multicast: { ...raw.multicast, allowSources: raw.multicast.allowSources.map(parseCidr) },
+    sender: {
+      id: raw.sender.id === '' ? deriveSenderId(hostname, raw.can.interface) : raw.sender.id,
+      ignore: [...raw.sender.ignore],
+    },
+    toMulticast: resolveDirection(raw.toMulticast),
+    toCan: resolveDirection(raw.toCan),
+    txQueue: { ...raw.txQueue },
+    log: { ...raw.log },
+    stats: { ...raw.stats },
+    metrics: { ...raw.metrics },
+  });
+}
