@@ -141,9 +141,25 @@ describe.skipIf(skip)('multicast interop with python-can 4.1', () => {
       },
     );
 
-    it('receives only its own group: another group on the same port joined on this host does not leak in', async () => {
+    it('shares the port with python-can whichever starts first (SO_REUSEADDR)', async () => {
+      const before = await pythonPeer(nsA, group);
       const ours = await nodePeer(nsA, { group, interface: ifA });
-      const [control, otherGroup] = await Promise.all([
+      const after = await pythonPeer(nsA, group);
+      const one = frameToJson(
+        makeFrame({ arbitrationId: 0x51, isExtendedId: false, timestamp: 2.5 }),
+      );
+      const two = frameToJson(
+        makeFrame({ arbitrationId: 0x52, isExtendedId: false, timestamp: 2.5 }),
+      );
+      before.command({ cmd: 'send', frames: [one] });
+      after.command({ cmd: 'send', frames: [two] });
+      const got = await ours.waitForCount('frame', 2, 3000);
+      expect(got.map((e) => (e.frame as FrameJson).arbitration_id).sort()).toEqual([0x51, 0x52]);
+    });
+
+    it('receives only its own group: another group on the same port joined on this host does not leak in', async () => {
+      const [ours, control, otherGroup] = await Promise.all([
+        nodePeer(nsA, { group, interface: ifA }),
         pythonPeer(nsA, group),
         pythonPeer(nsA, other),
       ]);
@@ -171,8 +187,10 @@ describe.skipIf(skip)('multicast interop with python-can 4.1', () => {
     });
 
     it('counts malformed datagrams by reason and keeps running', async () => {
-      const ours = await nodePeer(nsA, { group, interface: ifA });
-      const theirs = await pythonPeer(nsB, group);
+      const [ours, theirs] = await Promise.all([
+        nodePeer(nsA, { group, interface: ifA }),
+        pythonPeer(nsB, group),
+      ]);
       const good = encodeFrame(
         makeFrame({ arbitrationId: 0x42, isExtendedId: false, data: Uint8Array.of(1) }),
       );
