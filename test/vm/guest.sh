@@ -1,16 +1,17 @@
 #!/bin/bash
 # Stage 2 of the test VM, run by test/vm/init inside the chroot (this machine's root filesystem,
 # read-only 9p + tmpfs overlay). test/vm/run.sh copies it into the job folder (/run/cmb-vm) with:
-#   shares   "<9p tag> <path>" per line: read-write shares mounted at the same path as on the host
-#   job.sh   cd + environment + exec of the command
-#   merge    present when the host's stdout and stderr are the same file (then 2>&1 here: a
-#            virtio port can be opened only once per side)
+#   shares       "<9p tag> <path>" per line: read-write shares mounted at the same path as on the host
+#   job.sh       cd + environment + exec of the command
+#   share-cache  9p cache mode of the shares (loose or mmap, see run.sh)
+#   merge        present when the host's stdout and stderr are the same file (then 2>&1 here: a
+#                virtio port can be opened only once per side)
 # It sets up the network (recipe: ../../../shared/socketcan-vm.md, "/init, in order", 4-5), runs
 # job.sh with stdout/stderr on virtio-serial ports and returns its exit status to test/vm/init.
 J=/run/cmb-vm
 up=$(cut -d' ' -f1 /proc/uptime)
 
-P9='trans=virtio,version=9p2000.L,msize=512000,cache=mmap'
+P9="trans=virtio,version=9p2000.L,msize=512000,cache=$(cat "$J/share-cache" 2>/dev/null || echo loose)"
 while read -r tag dir; do
   [[ -n $tag ]] || continue
   mkdir -p "$dir" && mount -t 9p -o "$P9" "$tag" "$dir" || echo "cmb-vm: cannot mount $dir" >&2

@@ -74,6 +74,10 @@ trap cleanup EXIT
 cp "$HERE/guest.sh" "$JOB/guest.sh"
 
 # Read-write shares, mounted at the same path inside: the project, the cwd, $TMPDIR, --share.
+# 9p cache mode CMB_VM_SHARE_CACHE: "loose" (default) caches reads and lookups in the guest, which
+# halves the start-up of node/vitest (node_modules is read through it); guest writes still reach
+# the host (flushed before the VM exits), but changes the host makes while the VM runs may stay
+# unseen inside. "mmap" is coherent and about 2x slower (test/vm/README.md).
 CWD=$(pwd)
 SHARES=("$PROJECT" "$CWD" ${TMPDIR:+"$TMPDIR"} "${SHARES[@]}")
 declare -a FSDEV=()
@@ -93,6 +97,7 @@ for d in "${SHARES[@]}"; do
   i=$((i + 1))
 done
 touch "$JOB/shares"
+echo "${CMB_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
 
 # The job: cwd, environment (a allow-list plus CMB_*, VITEST*, npm_config_*, --env), command.
 {
