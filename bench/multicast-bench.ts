@@ -5,6 +5,7 @@
  * joined by a veth pair); needs root, python3-can and `npm run build`.
  *
  *   node dist/bench/multicast-bench.js [--rates 10000,20000,40000] [--seconds 3] [--million 1000000]
+ *     [--million-rate 40000] [--group 239.74.163.2]
  *
  * Each receiver keeps its default receive buffer: ours asks for 8 MiB (the kernel grants up to
  * net.core.rmem_max, printed), python-can takes the kernel default (net.core.rmem_default).
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '10000,20000,40000' },
     seconds: { type: 'string', default: '3' },
     million: { type: 'string', default: '1000000' },
+    'million-rate': { type: 'string', default: '40000' },
     group: { type: 'string', default: DEFAULT_GROUP_IPV4 },
   },
 });
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
 
     // Memory over a million frames: python-can off, our receiver alone, sampled every ~second.
     await python.quit();
-    const memRate = 50_000;
+    const memRate = Number(values['million-rate']);
     const before = await stats(ours, true);
     const sFrom = sender.events.length;
     sender.command({ cmd: 'send', frames: [frame], repeat: millionCount, rate: memRate });

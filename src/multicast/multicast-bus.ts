@@ -164,6 +164,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #destPort = 0;
   #local = new Set<string>();
   #localRefreshedAt = 0;
+  #abortStart: ((err: Error) => void) | null = null;
   #pendingSends = 0;
   #drained: (() => void) | null = null;
   readonly #queues = new Set<FrameQueue<ReceivedFrame>>();
@@ -190,7 +191,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#socketFactory = options.socketFactory ?? createUdpSocket;
     this.#codec = options.codec ?? { encodeFrame, decodeDatagram };
     this.#networkInterfaces = options.networkInterfaces ?? osNetworkInterfaces;
-    this.#clock = options.clock ?? (() => (performance.timeOrigin + performance.now()) / 1000);
+    this.#clock = options.clock ?? wallClockSeconds();
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
   }
 
@@ -215,7 +216,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     }
     if (this.#startPromise === null) {
       this.#state = 'starting';
-      this.#startPromise = this.#open().then(
+      const aborted = new Promise<never>((_, reject) => {
+        this.#abortStart = reject;
+      });
+      this.#startPromise = Promise.race([this.#open(), aborted]).then(
         () => {
           if (this.#state === 'starting') this.#state = 'open';
         },
@@ -495,7 +499,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
       if (this.#state === 'closed') return;
       this.#state = 'closing';
-      this.#rx?.removeListener('error', this.#onReceiveError);
       for (const q of [...this.#queues]) q.end();
       if (this.#pendingSends > 0) {
         await new Promise<void>((resolve) => (this.#drained = resolve));
@@ -509,6 +512,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   /** Closes now: pending sends are abandoned, iterators reject with `err` (if given). */
   destroy(err?: Error): void {
     if (this.#state === 'closed') return;
+    // A start() still binding would wait forever for a socket closed under it.
+    if (this.#state === 'starting') this.#abortStart?.(err ?? this.#closedError());
     for (const q of [...this.#queues]) q.end(err);
     this.#teardown();
     this.#drained?.();
@@ -544,6 +549,23 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #closedError(): MulticastError {
     return new MulticastError('ERR_BUS_CLOSED', 'the multicast bus is closed');
   }
+}
+
+/**
+ * Seconds since the epoch with microsecond resolution: the monotonic clock, re-anchored to the
+ * wall clock (which has only milliseconds) every second so it follows NTP adjustments.
+ */
+function wallClockSeconds(): () => number {
+  let offsetMs = Date.now() - performance.now();
+  let anchoredAt = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - anchoredAt > 1000) {
+      offsetMs = Date.now() - now;
+      anchoredAt = now;
+    }
+    return (offsetMs + now) / 1000;
+  };
 }
 
 /** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */

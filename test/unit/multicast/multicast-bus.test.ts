@@ -356,6 +356,26 @@ describe('MulticastBus', () => {
     await expect(bus.start()).rejects.toMatchObject({ code: 'ERR_BUS_CLOSED' });
   });
 
+  it('destroy during start rejects start and leaves no socket open', async () => {
+    const { bus, sockets } = setup();
+    const starting = bus.start();
+    bus.destroy();
+    await expect(starting).rejects.toMatchObject({ code: 'ERR_BUS_CLOSED' });
+    await new Promise((r) => setImmediate(r));
+    expect(sockets.every((s) => s.closed)).toBe(true);
+  });
+
+  it('timestamps received frames with the wall clock by default', async () => {
+    const { factory, sockets } = fakeSocketFactory();
+    const bus = new MulticastBus({ group: DEFAULT_GROUP_IPV4, socketFactory: factory });
+    await bus.start();
+    const got: ReceivedFrame[] = [];
+    bus.on('frame', (r) => got.push(r));
+    sockets[0]?.receive(encodeFrame(frame), { address: REMOTE_V4, port: 43113 });
+    expect(Math.abs((got[0]?.frame.timestamp ?? 0) - Date.now() / 1000)).toBeLessThan(0.05);
+    await bus.close();
+  });
+
   it('start is idempotent', async () => {
     const { bus, sockets } = setup();
     const a = bus.start();
