@@ -28,6 +28,7 @@ const code = await runCli(
     createBus: (options) => new MulticastBus(options),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
     signal: controller.signal,
+    env: process.env,
   },
   pkg.version,
 );

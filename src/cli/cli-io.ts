@@ -1,4 +1,7 @@
 /** What a CLI command needs from its process: injected, so tests run commands in-process. */
+import type { Logger } from 'pino';
+import type { LogLevel } from '../config/formats.js';
+import type { DaemonDeps } from '../daemon/daemon.js';
 import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
 import type { MulticastBus } from '../multicast/multicast-bus.js';
 
@@ -15,4 +18,12 @@ export interface CliIo {
   clock: () => number;
   /** Aborted on SIGINT/SIGTERM by the entry point. */
   signal: AbortSignal;
+  /** The environment the configuration reads `CMB_*` variables from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The daemon's root logger; default JSON lines to stdout. */
+  createLogger?: (level: LogLevel) => Logger;
+  /** Endpoint factories for the daemon; default the native CAN socket and the multicast bus. */
+  daemonDeps?: Omit<DaemonDeps, 'logger'>;
+  /** Called once the daemon runs (both sides open): systemd readiness. */
+  onReady?: () => void;
 }

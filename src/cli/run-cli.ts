@@ -3,6 +3,8 @@ import { errorCode } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import { dumpCommand } from './dump-command.js';
 import { EX_CONFIG, EX_SOFTWARE, EX_UNAVAILABLE, EX_USAGE, EXIT_OK } from './exit-codes.js';
+import { checkConfigCommand } from './check-config-command.js';
+import { runCommand } from './run-command.js';
 import { sendCommand } from './send-command.js';
 
 export const MAIN_HELP = `Usage: can-multicast-bridge <command> [options]
@@ -11,8 +13,10 @@ Carries CAN and CAN FD frames over UDP multicast, wire-compatible with python-ca
 udp_multicast interface.
 
 Commands:
-  dump        print the frames on a multicast group (candump style, or --json)
-  send        send frames written in cansend syntax to a multicast group
+  run           bridge a SocketCAN interface and a multicast group, both ways (the daemon)
+  check-config  validate a configuration and print the effective one
+  dump          print the frames on a multicast group (candump style, or --json)
+  send          send frames written in cansend syntax to a multicast group
 
 Run 'can-multicast-bridge <command> --help' for a command's options.
 Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
@@ -21,6 +25,8 @@ Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  'check-config': checkConfigCommand,
   dump: dumpCommand,
   send: sendCommand,
 };
@@ -32,6 +38,7 @@ const EXIT_BY_CODE: Record<string, number> = {
   ERR_INVALID_OPTION: EX_USAGE,
   ERR_UNKNOWN_INTERFACE: EX_USAGE,
   ERR_CONFIG: EX_CONFIG,
+  ERR_CAN_OPEN: EX_UNAVAILABLE,
   ERR_MULTICAST_SOCKET: EX_UNAVAILABLE,
   ERR_MULTICAST_BIND: EX_UNAVAILABLE,
   ERR_MULTICAST_JOIN: EX_UNAVAILABLE,

@@ -1,4 +1,5 @@
 /** Runs the CLI in-process on fake UDP sockets, capturing stdout and stderr. */
+import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { MulticastBus } from '../../src/multicast/multicast-bus.js';
 import { fakeSocketFactory } from './fake-udp-socket.js';
@@ -27,7 +28,11 @@ const LOOPBACK_ONLY = () => ({
   ],
 });
 
-export function runCliInProcess(argv: string[], clock = () => 1700000000.5): CliRun {
+export function runCliInProcess(
+  argv: string[],
+  clock = () => 1700000000.5,
+  extra: Partial<CliIo> = {},
+): CliRun {
   let out = '';
   let err = '';
   const { factory, sockets } = fakeSocketFactory();
@@ -41,6 +46,8 @@ export function runCliInProcess(argv: string[], clock = () => 1700000000.5): Cli
         new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK_ONLY }),
       clock,
       signal: controller.signal,
+      env: {},
+      ...extra,
     },
     '9.9.9',
   );

@@ -1,0 +1,59 @@
+/** Command-line options that override configuration keys (`run`, `check-config`). */
+import { UsageError } from './usage-error.js';
+
+/** Options shared by `run` and `check-config`, each naming the config key it sets. */
+export const CONFIG_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  set: { type: 'string', multiple: true },
+  can: { type: 'string' },
+  group: { type: 'string', short: 'g' },
+  port: { type: 'string', short: 'p' },
+  interface: { type: 'string', short: 'i' },
+  'hop-limit': { type: 'string' },
+  'sender-id': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const KEY_OF_OPTION: Record<string, string> = {
+  can: 'can.interface',
+  group: 'multicast.group',
+  port: 'multicast.port',
+  interface: 'multicast.interface',
+  'hop-limit': 'multicast.hopLimit',
+  'sender-id': 'sender.id',
+  'log-level': 'log.level',
+};
+
+export const CONFIG_OPTIONS_HELP = `Configuration (later wins: defaults, the file, CMB_* environment variables, options):
+  -c, --config FILE      JSON config file (keys: config/README.md; example: config/example.json)
+      --set KEY=VALUE    set any config key, e.g. --set txQueue.size=2000 (repeatable)
+      --can IFACE        can.interface (e.g. can0, vcan0)
+  -g, --group ADDR       multicast.group
+  -p, --port N           multicast.port
+  -i, --interface NAME   multicast.interface (network interface)
+      --hop-limit N      multicast.hopLimit
+      --sender-id ID     sender.id
+      --log-level LEVEL  log.level (fatal, error, warn, info, debug, trace, silent)
+  -h, --help             show this help`;
+
+interface ConfigValues {
+  set?: string[];
+  [option: string]: unknown;
+}
+
+/** The config key overrides the options ask for, as `loadConfig` takes them. */
+export function configOverrides(values: ConfigValues): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const text of values.set ?? []) {
+    const eq = text.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(`--set takes KEY=VALUE, e.g. --set can.interface=vcan0; got "${text}"`);
+    overrides[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  for (const [option, key] of Object.entries(KEY_OF_OPTION)) {
+    const value = values[option];
+    if (typeof value === 'string') overrides[key] = value;
+  }
+  return overrides;
+}

@@ -1,0 +1,56 @@
+/** `can-multicast-bridge run`: the bridge daemon, until SIGTERM / SIGINT. */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { Daemon } from '../daemon/daemon.js';
+import { createLogger } from '../log/create-logger.js';
+import type { CliIo } from './cli-io.js';
+import { CONFIG_OPTIONS, CONFIG_OPTIONS_HELP, configOverrides } from './config-options.js';
+import { EX_SOFTWARE, EXIT_OK } from './exit-codes.js';
+import { parseCommandLine } from './parse-command-line.js';
+import { UsageError } from './usage-error.js';
+
+export const RUN_HELP = `Usage: can-multicast-bridge run [options]
+
+Bridges one SocketCAN interface and one multicast group, both ways, until SIGTERM or SIGINT:
+every frame read from CAN goes out as a python-can datagram (channel = this bridge's sender id),
+every valid frame from the group is written to CAN. Logs JSON lines to stdout.
+
+Example: can-multicast-bridge run --can vcan0 --group 239.74.163.2
+
+${CONFIG_OPTIONS_HELP}
+
+On SIGTERM/SIGINT it stops reading, flushes what is queued (bounded), logs the final statistics
+and exits 0. Exit status: 69 when the CAN interface or the multicast socket cannot be opened,
+70 on a fatal error while running, 78 for a bad configuration.`;
+
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine((strict) =>
+    parseArgs({ args, options: CONFIG_OPTIONS, ...strict }),
+  );
+  if (values.help === true) {
+    io.stdout.write(`${RUN_HELP}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`run takes no arguments, got "${positionals[0]}"`);
+  const config = loadConfig({
+    file: values.config,
+    env: io.env,
+    overrides: configOverrides(values),
+  });
+  const logger = io.createLogger?.(config.log.level) ?? createLogger({ level: config.log.level });
+  const daemon = new Daemon(config, { logger, ...io.daemonDeps });
+  let fatal: Error | null = null;
+  const stopped = new Promise<void>((resolve) => {
+    daemon.once('error', (err) => {
+      fatal = err;
+      resolve();
+    });
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await daemon.start();
+  io.onReady?.();
+  if (!io.signal.aborted) await stopped;
+  await daemon.close();
+  return fatal === null ? EXIT_OK : EX_SOFTWARE;
+}

@@ -1,0 +1,211 @@
+/**
+ * The daemon: one CAN interface and one multicast group, bridged both ways, with periodic
+ * statistics. Opens both endpoints from a `BridgeConfig`, relays through `Bridge`, and on `close()`
+ * stops reading, flushes what is queued (bounded) and logs the final statistics.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { Bridge } from '../bridge/bridge.js';
+import type { BridgeStats } from '../bridge/bridge.js';
+import type { BridgeConfig } from '../config/bridge-config.js';
+import { createSourceFilter } from '../config/cidr.js';
+import { BridgeError } from '../errors.js';
+import { MulticastBus } from '../multicast/multicast-bus.js';
+import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import { CanSocket } from '../socketcan/can-socket.js';
+import type { CanSocketOptions } from '../socketcan/can-socket.js';
+import type { CanSocketLike } from '../socketcan/can-socket-like.js';
+
+/** linux/can/error.h: `CAN_ERR_MASK`, every error class. */
+const CAN_ERR_MASK = 0x1fffffff;
+
+export interface DaemonDeps {
+  logger: Logger;
+  /** Default: the native `CanSocket`. */
+  createCanSocket?: (options: CanSocketOptions, logger: Logger) => CanSocketLike;
+  /** Default: `MulticastBus`. */
+  createMulticast?: (options: MulticastBusOptions) => MulticastBus;
+}
+
+export interface DaemonEvents {
+  /** Both sides are open and frames flow (systemd READY=1). */
+  ready: [];
+  /** A fatal error: the daemon cannot go on (it has been destroyed). */
+  error: [Error];
+}
+
+/** The CAN socket options a config asks for. */
+export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
+  const toMulticast = config.toMulticast;
+  return {
+    interface: config.can.interface,
+    fd: config.can.fd,
+    // Reading nothing when this direction is off: an empty CAN_RAW_FILTER list (linux/can/raw.h).
+    filters: toMulticast.enabled
+      ? toMulticast.filters.length > 0
+        ? toMulticast.filters
+        : undefined
+      : [],
+    errorMask: toMulticast.enabled && toMulticast.errorFrames ? CAN_ERR_MASK : 0,
+    // Other programs on this CAN interface see what we write; we do not read it back (no loop).
+    loopback: true,
+    receiveOwnMessages: false,
+    rcvbufBytes: config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
+    timestamps: true,
+    channel: config.sender.id,
+    txQueueLimit: config.txQueue.size,
+    txMaxAgeMs: config.txQueue.staleMs,
+  };
+}
+
+/** The multicast options a config asks for. */
+export function multicastOptions(config: BridgeConfig, logger: Logger): MulticastBusOptions {
+  const m = config.multicast;
+  return {
+    group: m.group,
+    port: m.port,
+    interface: m.interface === '' ? null : m.interface,
+    hopLimit: m.hopLimit,
+    recvBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
+    logger,
+  };
+}
+
+export class Daemon extends EventEmitter<DaemonEvents> {
+  readonly #config: BridgeConfig;
+  readonly #log: Logger;
+  readonly #root: Logger;
+  readonly #createCanSocket: NonNullable<DaemonDeps['createCanSocket']>;
+  readonly #createMulticast: NonNullable<DaemonDeps['createMulticast']>;
+  #can: CanSocketLike | null = null;
+  #multicast: MulticastBus | null = null;
+  #bridge: Bridge | null = null;
+  #statsTimer: NodeJS.Timeout | null = null;
+  #closing: Promise<void> | null = null;
+  #startedAt = 0;
+
+  constructor(config: BridgeConfig, deps: DaemonDeps) {
+    super();
+    this.#config = config;
+    this.#root = deps.logger;
+    this.#log = deps.logger.child({ component: 'daemon' });
+    this.#createCanSocket =
+      deps.createCanSocket ?? ((options, logger) => new CanSocket(options, { logger }));
+    this.#createMulticast = deps.createMulticast ?? ((options) => new MulticastBus(options));
+  }
+
+  /**
+   * Opens the CAN interface, then the multicast group, then relays. Rejects with a BridgeError
+   * (ERR_CAN_OPEN, or the multicast bus's ERR_MULTICAST_* / ERR_INVALID_GROUP ...) whose message is
+   * one line with the cause; everything opened so far is closed again.
+   */
+  async start(): Promise<void> {
+    const config = this.#config;
+    const can = this.#createCanSocket(canSocketOptions(config), this.#root);
+    this.#can = can;
+    try {
+      can.start();
+    } catch (err) {
+      this.#can = null;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new BridgeError(
+        'ERR_CAN_OPEN',
+        `cannot open CAN interface ${config.can.interface}: ${reason}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const multicast = this.#createMulticast(multicastOptions(config, this.#root));
+    this.#multicast = multicast;
+    try {
+      await multicast.start();
+    } catch (err) {
+      this.#multicast = null;
+      can.destroy();
+      this.#can = null;
+      throw err;
+    }
+    const bridge = new Bridge({
+      can,
+      multicast,
+      senderId: config.sender.id,
+      ignoreSenders: config.sender.ignore,
+      toMulticast: config.toMulticast,
+      toCan: config.toCan,
+      allowSource:
+        config.multicast.allowSources.length > 0
+          ? createSourceFilter(config.multicast.allowSources)
+          : undefined,
+      logger: this.#root,
+    });
+    this.#bridge = bridge;
+    can.on('error', this.#onFatal);
+    multicast.on('error', this.#onFatal);
+    bridge.start();
+    this.#startedAt = performance.now();
+    if (config.stats.intervalMs > 0) {
+      this.#statsTimer = setInterval(() => this.#logStats('stats'), config.stats.intervalMs);
+      this.#statsTimer.unref();
+    }
+    this.#log.info(
+      {
+        iface: config.can.interface,
+        fd: can.fdCapable,
+        group: multicast.info?.group,
+        port: multicast.info?.port,
+        netIface: multicast.info?.interface,
+        senderId: config.sender.id,
+      },
+      'bridge running',
+    );
+    this.emit('ready');
+  }
+
+  /** Counters of the relay and both endpoints; null before `start()`. */
+  stats(): BridgeStats | null {
+    return this.#bridge?.stats() ?? null;
+  }
+
+  /**
+   * Stops reading, lets queued CAN frames and pending datagrams go out (bounded by the CAN
+   * socket's close timeout), closes both sides and logs the final statistics. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopTimer();
+      this.#bridge?.close();
+      await Promise.allSettled([this.#can?.close(), this.#multicast?.close()]);
+      this.#logStats('final stats');
+      this.#log.info({}, 'bridge stopped');
+    })();
+    return this.#closing;
+  }
+
+  /** Closes both sides now, dropping what is queued; emits 'error' with `err` if given. */
+  destroy(err?: Error): void {
+    this.#stopTimer();
+    this.#bridge?.close();
+    this.#can?.destroy();
+    this.#multicast?.destroy();
+    this.#closing ??= Promise.resolve();
+    if (err !== undefined) this.emit('error', err);
+  }
+
+  #onFatal = (err: Error): void => {
+    this.#log.fatal({ err }, 'fatal error');
+    this.destroy(err);
+  };
+
+  #stopTimer(): void {
+    if (this.#statsTimer !== null) clearInterval(this.#statsTimer);
+    this.#statsTimer = null;
+  }
+
+  #logStats(msg: string): void {
+    const stats = this.stats();
+    if (stats === null) return;
+    const uptimeS = Math.round((performance.now() - this.#startedAt) / 1000);
+    this.#log.info({ uptimeS, ...stats }, msg);
+  }
+}

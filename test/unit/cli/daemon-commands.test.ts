@@ -1,0 +1,181 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { BridgeError } from '../../../src/errors.js';
+import { makeFrame } from '../../../src/frame.js';
+import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
+import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
+import { encodeFrame } from '../../../src/protocol/encode-frame.js';
+import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
+import { runCliInProcess } from '../../support/cli-harness.js';
+import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cmb-cli-'));
+function configFile(content: unknown): string {
+  const file = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}
+
+/** JSON log lines captured from the daemon's logger. */
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n'))
+        if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, createLogger: () => pino({ level: 'info' }, stream) };
+}
+
+const LOOPBACK = () => ({
+  lo: [
+    {
+      address: '127.0.0.1',
+      netmask: '255.0.0.0',
+      family: 'IPv4' as const,
+      mac: '00:00:00:00:00:00',
+      internal: true,
+      cidr: '127.0.0.1/8',
+    },
+  ],
+});
+
+describe('check-config', () => {
+  it('prints the effective config of a valid file with command-line overrides applied', async () => {
+    const run = runCliInProcess([
+      'check-config',
+      configFile({ can: { interface: 'vcan7' } }),
+      '--port',
+      '5000',
+      '--set',
+      'txQueue.size=77',
+    ]);
+    expect(await run.exit).toBe(0);
+    const cfg = JSON.parse(run.stdout()) as {
+      can: { interface: string };
+      multicast: { port: number };
+      txQueue: { size: number };
+    };
+    expect(cfg.can.interface).toBe('vcan7');
+    expect(cfg.multicast.port).toBe(5000);
+    expect(cfg.txQueue.size).toBe(77);
+  });
+
+  it.each([
+    [{ can: { interfaces: 'vcan0' } }, 'can.interfaces'],
+    [{ multicast: { group: '10.1.2.3' } }, 'multicast.group'],
+    [{ multicast: { port: 'x' } }, 'multicast.port'],
+    [{ toCan: { filters: ['12G:7ff'] } }, 'toCan.filters'],
+    ['{ not json', 'JSON'],
+  ])('exits 78 naming the bad key for %j', async (content, key) => {
+    const run = runCliInProcess(['check-config', configFile(content)]);
+    expect(await run.exit).toBe(78);
+    expect(run.stderr()).toContain(key);
+    expect(run.stdout()).toBe('');
+  });
+
+  it('exits 78 for a missing file and 64 for a bad --set', async () => {
+    const missing = runCliInProcess(['check-config', join(dir, 'nope.json')]);
+    expect(await missing.exit).toBe(78);
+    const bad = runCliInProcess(['check-config', '--set', 'novalue']);
+    expect(await bad.exit).toBe(64);
+    expect(bad.stderr()).toContain('--set takes KEY=VALUE');
+  });
+});
+
+describe('run', () => {
+  function daemonRun(canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {}) {
+    const can = new FakeCanSocket({ interface: 'vcan0', ...canOptions });
+    const { factory, sockets } = fakeSocketFactory();
+    const logs = logCapture();
+    let ready = false;
+    const run = runCliInProcess(
+      ['run', '--can', 'vcan0', '--group', '239.74.163.2', '--sender-id', 'me'],
+      undefined,
+      {
+        createLogger: logs.createLogger,
+        daemonDeps: {
+          createCanSocket: () => can,
+          createMulticast: (options) =>
+            new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK }),
+        },
+        onReady: () => (ready = true),
+      },
+    );
+    return { run, can, sockets, logs, ready: () => ready };
+  }
+
+  it('relays both ways, then exits 0 on a signal with a final stats line', async () => {
+    const { run, can, sockets, logs, ready } = daemonRun();
+    await waitUntil(ready);
+    const [rx, tx] = sockets;
+    if (rx === undefined || tx === undefined) throw new Error('no sockets');
+    can.receive([
+      makeFrame({
+        timestamp: 3.5,
+        arbitrationId: 0x123,
+        isExtendedId: false,
+        data: Uint8Array.of(1),
+      }),
+    ]);
+    expect(tx.sent.map((d) => decodeDatagram(d.msg))).toEqual([
+      {
+        ok: true,
+        frame: makeFrame({
+          timestamp: 3.5,
+          arbitrationId: 0x123,
+          isExtendedId: false,
+          data: Uint8Array.of(1),
+          channel: 'me',
+        }),
+      },
+    ]);
+    rx.receive(
+      encodeFrame(makeFrame({ arbitrationId: 0x321, isExtendedId: false, channel: 'python' })),
+      { address: '10.0.0.2', port: 43113 },
+    );
+    rx.receive(
+      encodeFrame(makeFrame({ arbitrationId: 0x322, isExtendedId: false, channel: 'me' })),
+      { address: '10.0.0.3', port: 43113 },
+    );
+    expect(can.sent.map((f) => f.arbitrationId)).toEqual([0x321]);
+    run.abort();
+    expect(await run.exit).toBe(0);
+    const final = logs.lines.find((l) => l.msg === 'final stats');
+    expect(final).toMatchObject({
+      component: 'daemon',
+      toMulticast: { frames: 1 },
+      toCan: { frames: 1, dropped: { own_sender_id: 1 } },
+    });
+    expect(logs.lines.map((l) => l.msg)).toContain('bridge stopped');
+  });
+
+  it('exits 69 with one line when the CAN interface cannot be opened', async () => {
+    const err = Object.assign(new BridgeError('ENODEV', 'no such device: vcan0'), {
+      errno: -19,
+      syscall: 'if_nametoindex',
+    });
+    const { run } = daemonRun({ startError: err });
+    expect(await run.exit).toBe(69);
+    expect(run.stderr()).toBe(
+      'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0\n',
+    );
+  });
+
+  it('exits 78 for a bad config before opening anything', async () => {
+    const run = runCliInProcess(['run', '--set', 'multicast.hopLimit=300']);
+    expect(await run.exit).toBe(78);
+    expect(run.stderr()).toContain('multicast.hopLimit');
+  });
+});
