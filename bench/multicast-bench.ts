@@ -5,7 +5,10 @@
  * joined by a veth pair); needs root, python3-can and `npm run build`.
  *
  *   node dist/bench/multicast-bench.js [--rates 10000,20000,40000] [--seconds 3] [--million 1000000]
- *     [--million-rate 40000] [--group 239.74.163.2]
+ *     [--million-rate 40000] [--group 239.74.163.2] [--nice -10]
+ *
+ * --nice runs the sender and both receivers at that nice level, to shield the comparison from
+ * other work on a busy host (all three get the same priority).
  *
  * Each receiver keeps its default receive buffer: ours asks for 8 MiB (the kernel grants up to
  * net.core.rmem_max, printed), python-can takes the kernel default (net.core.rmem_default).
@@ -16,12 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeFrame } from '../src/frame.js';
 import { DEFAULT_GROUP_IPV4 } from '../src/multicast/defaults.js';
-import { frameToJson } from '../test/support/frame-json.js';
+import { encodeFrame } from '../src/protocol/encode-frame.js';
 import { JsonLinesPeer } from '../test/support/json-lines-peer.js';
 import type { PeerEvent } from '../test/support/json-lines-peer.js';
 import { NetnsLab, isRoot } from '../test/support/netns.js';
 
 const PYTHON = '/usr/bin/python3';
+const SENDER = fileURLToPath(new URL('./multicast-sender.js', import.meta.url));
 const NODE_PEER = fileURLToPath(new URL('../test/fixtures/multicast-peer.js', import.meta.url));
 const PYTHON_PEER = fileURLToPath(
   new URL('../../test/fixtures/python-can-peer.py', import.meta.url),
@@ -41,12 +45,19 @@ const { values } = parseArgs({
     million: { type: 'string', default: '1000000' },
     'million-rate': { type: 'string', default: '40000' },
     group: { type: 'string', default: DEFAULT_GROUP_IPV4 },
+    nice: { type: 'string', default: '0' },
   },
 });
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
 const millionCount = Number(values.million);
 const group = values.group;
+const nice = Number(values.nice);
+
+/** `command args` under `nice -n N` when --nice is given (the same for all three processes). */
+function niced(command: string, args: string[]): [string, string[]] {
+  return nice === 0 ? [command, args] : ['nice', ['-n', String(nice), command, ...args]];
+}
 
 function readSysctl(path: string): string {
   try {
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
   try {
     const rx = await lab.createNamespace();
     const tx = await lab.createNamespace();
-    const [ifRx, ifTx] = await lab.addVethPair(rx, { ipv4: '10.78.0.1/24' }, tx, {
+    const [ifRx] = await lab.addVethPair(rx, { ipv4: '10.78.0.1/24' }, tx, {
       ipv4: '10.78.0.2/24',
     });
     const start = async (p: JsonLinesPeer): Promise<JsonLinesPeer> => {
@@ -108,32 +119,7 @@ async function main(): Promise<void> {
       await p.waitFor('ready');
       return p;
     };
-    const nodeOpts = (iface: string, quiet: boolean): string =>
-      JSON.stringify({ group, interface: iface, quiet });
-    const [ours, python, sender] = await Promise.all([
-      start(
-        new JsonLinesPeer(
-          'ours',
-          lab.spawn(rx, process.execPath, [NODE_PEER, nodeOpts(ifRx, true)]),
-        ),
-      ),
-      start(
-        new JsonLinesPeer('python-can', lab.spawn(rx, PYTHON, [PYTHON_PEER, '--group', group])),
-      ),
-      start(
-        new JsonLinesPeer(
-          'sender',
-          lab.spawn(tx, process.execPath, [NODE_PEER, nodeOpts(ifTx, true)]),
-        ),
-      ),
-    ]);
-    const info = ours.events[0]?.info as { recvBufferBytes: number } | undefined;
-    console.log(
-      `multicast receive benchmark: group ${group}, 8-byte classic frames, sender paced in another netns over veth; ` +
-        `receive buffers: ours ${mib(info?.recvBufferBytes ?? 0)} (asked 8 MiB; net.core.rmem_max ${readSysctl('/proc/sys/net/core/rmem_max')}), ` +
-        `python-can default ${readSysctl('/proc/sys/net/core/rmem_default')} bytes`,
-    );
-    const frame = frameToJson(
+    const datagram = encodeFrame(
       makeFrame({
         timestamp: 1700000000.5,
         arbitrationId: 0x123,
@@ -141,6 +127,47 @@ async function main(): Promise<void> {
         data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
         channel: 'vcan0',
       }),
+    );
+    const nodeOpts = (iface: string, quiet: boolean): string =>
+      JSON.stringify({ group, interface: iface, quiet });
+    const [ours, python] = await Promise.all([
+      start(
+        new JsonLinesPeer(
+          'ours',
+          lab.spawn(rx, ...niced(process.execPath, [NODE_PEER, nodeOpts(ifRx, true)])),
+        ),
+      ),
+      start(
+        new JsonLinesPeer(
+          'python-can',
+          lab.spawn(rx, ...niced(PYTHON, [PYTHON_PEER, '--group', group])),
+        ),
+      ),
+    ]);
+    /** Runs the paced sender in the other namespace to completion. */
+    const send = async (
+      rate: number,
+      count: number,
+    ): Promise<{ sent: number; seconds: number }> => {
+      const opts = {
+        group,
+        port: 43113,
+        iface: '10.78.0.2',
+        rate,
+        count,
+        datagram: datagram.toString('hex'),
+      };
+      const res = await lab.run(tx, ...niced(process.execPath, [SENDER, JSON.stringify(opts)]), {
+        timeoutMs: (count / rate) * 4000 + 30_000,
+      });
+      if (res.code !== 0) throw new Error(`sender failed: ${res.stderr}`);
+      return JSON.parse(res.stdout) as { sent: number; seconds: number };
+    };
+    const info = ours.events[0]?.info as { recvBufferBytes: number } | undefined;
+    console.log(
+      `multicast receive benchmark: group ${group}, 8-byte classic frames, sender (bench/multicast-sender.ts) paced in another netns over veth; ` +
+        `receive buffers: ours ${mib(info?.recvBufferBytes ?? 0)} (asked 8 MiB; net.core.rmem_max ${readSysctl('/proc/sys/net/core/rmem_max')}), ` +
+        `python-can default ${readSysctl('/proc/sys/net/core/rmem_default')} bytes`,
     );
 
     const rows: string[][] = [
@@ -163,15 +190,7 @@ async function main(): Promise<void> {
       const pyFrom = python.events.length;
       python.command({ cmd: 'recv', count, timeout: 1.5, quiet: true });
       await python.waitFor('receiving', { from: pyFrom });
-      const sFrom = sender.events.length;
-      sender.command({ cmd: 'send', frames: [frame], repeat: count, rate });
-      const sent = (await sender.waitFor('sent', {
-        from: sFrom,
-        timeoutMs: seconds * 1000 * 4 + 10_000,
-      })) as PeerEvent & {
-        count: number;
-        seconds: number;
-      };
+      const sent = await send(rate, count);
       const py = (await python.waitFor('received', {
         from: pyFrom,
         timeoutMs: 30_000,
@@ -184,20 +203,20 @@ async function main(): Promise<void> {
       const ourSpan = o.lastAt - o.firstAt;
       rows.push([
         k(rate),
-        k(sent.count / sent.seconds),
-        String(sent.count),
+        k(sent.sent / sent.seconds),
+        String(sent.sent),
         String(ourCount),
-        pct(sent.count - ourCount, sent.count),
+        pct(sent.sent - ourCount, sent.sent),
         k(ourCount / (ourSpan || 1)),
         String(py.count),
-        pct(sent.count - py.count, sent.count),
+        pct(sent.sent - py.count, sent.sent),
         k(py.count / (py.seconds || 1)),
         `${(ourCount / Math.max(py.count, 1)).toFixed(2)}x`,
       ]);
     }
     console.log('\n' + table(rows));
     console.log(
-      `load average ${loadavg()
+      `nice ${nice}; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')} on ${cpus().length} CPUs (other work on the host skews both receivers)`,
     );
@@ -206,8 +225,6 @@ async function main(): Promise<void> {
     await python.quit();
     const memRate = Number(values['million-rate']);
     const before = await stats(ours, true);
-    const sFrom = sender.events.length;
-    sender.command({ cmd: 'send', frames: [frame], repeat: millionCount, rate: memRate });
     const samples: string[][] = [['received', 'rss', 'heap used', 'external']];
     const base = before.stats.received;
     let last = before;
@@ -217,10 +234,7 @@ async function main(): Promise<void> {
       mib(before.memory.heapUsed),
       mib(before.memory.external),
     ]);
-    const done = sender.waitFor('sent', {
-      from: sFrom,
-      timeoutMs: (millionCount / memRate) * 4000 + 30_000,
-    });
+    const done = send(memRate, millionCount);
     let finished = false;
     void done.then(() => (finished = true));
     let nextSample = 100_000;
@@ -240,7 +254,7 @@ async function main(): Promise<void> {
         nextSample += 100_000;
       }
     }
-    await done;
+    const memSent = await done;
     await new Promise((r) => setTimeout(r, 500));
     last = await stats(ours, false);
     const n = last.stats.received - base;
@@ -251,7 +265,7 @@ async function main(): Promise<void> {
       mib(last.memory.external),
     ]);
     console.log(
-      `\nour receiver over ${millionCount} frames offered at ${k(memRate)}/s: received ${n} (${pct(millionCount - n, millionCount)} lost)`,
+      `\nour receiver over ${millionCount} frames offered at ${k(memRate)}/s (sent at ${k(memSent.sent / memSent.seconds)}/s): received ${n} (${pct(millionCount - n, millionCount)} lost)`,
     );
     console.log(table(samples));
     if (heap.length >= 3) {
