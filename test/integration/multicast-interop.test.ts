@@ -4,6 +4,7 @@
  * addresses. Our endpoint runs as the compiled node fixture (dist/test/fixtures/multicast-peer.js,
  * `npm run build` first) because a test process cannot enter a namespace itself.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,13 @@ const NODE_PEER = fileURLToPath(
 function skipReason(): string | null {
   const reason = netnsSkipReason('multicast interop tests');
   if (reason !== null) return reason;
+  const probe = spawnSync(PYTHON, ['-c', 'import can, msgpack'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const why = `python3-can / python3-msgpack missing for ${PYTHON} (scripts/install-test-deps.sh)`;
+    if (process.env.CI === 'true') throw new Error(`multicast interop tests: ${why}`);
+    console.warn(`SKIPPED multicast interop tests: ${why}`);
+    return why;
+  }
   if (!existsSync(NODE_PEER)) {
     // Not a skip: the build is part of the test run (scripts/test.mjs builds first).
     throw new Error(`${NODE_PEER} is missing: run \`npm run build\` first`);
