@@ -182,7 +182,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
       key,
       value,
       source,
-      expected: expected + suggestion(key, [...byKey.keys()]),
+      expected: expected + suggestion(key, [...byKey.keys(), ...groups]),
     });
   };
   const fromString = (spec: ConfigKey, text: string, source: string): Setting => ({
