@@ -149,6 +149,25 @@ describe.skipIf(skip)('multicast interop with python-can 4.1', () => {
       },
     );
 
+    it("works without naming an interface (the kernel's choice, as python-can does)", async () => {
+      const [ours, theirs] = await Promise.all([nodePeer(nsA, { group }), pythonPeer(nsB, group)]);
+      const one = frameToJson(
+        makeFrame({ arbitrationId: 0x61, isExtendedId: false, timestamp: 3.5 }),
+      );
+      const two = frameToJson(
+        makeFrame({ arbitrationId: 0x62, isExtendedId: true, timestamp: 3.5 }),
+      );
+      theirs.command({ cmd: 'recv', count: 1, timeout: 3 });
+      await theirs.waitFor('receiving');
+      ours.command({ cmd: 'send', frames: [one] });
+      const received = await theirs.waitFor('received');
+      expect(received.count).toBe(1);
+      expect(theirs.all('frame')[0]?.frame).toMatchObject({ arbitration_id: 0x61 });
+      theirs.command({ cmd: 'send', frames: [two] });
+      const [got] = await ours.waitForCount('frame', 1, 3000);
+      expect(got?.frame).toMatchObject({ arbitration_id: 0x62, is_extended_id: true });
+    });
+
     it('shares the port with python-can whichever starts first (SO_REUSEADDR)', async () => {
       const before = await pythonPeer(nsA, group);
       const ours = await nodePeer(nsA, { group, interface: ifA });
