@@ -116,7 +116,9 @@ export function resolveGroup(
 
 /** Every local address (IPv6 without `%scope`), to recognise datagrams this host sent. */
 export function localAddresses(networkInterfaces: NetworkInterfacesFn): Set<string> {
-  const set = new Set<string>();
+  // Multicast looped back over `lo` arrives with the unspecified source address (seen on Linux
+  // 6.1 and 6.18 with `224.0.0.0/4 dev lo`): only this host can send such a datagram.
+  const set = new Set<string>(['0.0.0.0', '::']);
   for (const entries of Object.values(networkInterfaces())) {
     for (const e of entries ?? []) set.add(e.address);
   }
