@@ -197,7 +197,15 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     const walk = (obj: Record<string, unknown>, prefix: string): void => {
       for (const [name, value] of Object.entries(obj)) {
         const key = prefix === '' ? name : `${prefix}.${name}`;
-        if (byKey.has(key)) {
+        if (name.includes('.')) {
+          const [head = '', ...rest] = name.split('.');
+          problems.push({
+            key,
+            value,
+            source,
+            expected: `a key with a dot; nest it instead, e.g. {"${head}": {"${rest.join('.')}": ...}}`,
+          });
+        } else if (byKey.has(key)) {
           settings.set(key, { value, source });
         } else if (groups.has(key)) {
           if (isPlainObject(value)) walk(value, key);
@@ -237,7 +245,14 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     if (value === undefined) continue;
     const source = 'command line';
     const spec = byKey.get(key);
-    if (!spec) unknownKey(key, value, source);
+    if (groups.has(key)) {
+      problems.push({
+        key,
+        value,
+        source,
+        expected: `expected the path of one key, e.g. ${childrenOf(key).map((c) => `${key}.${c}`)[0]}`,
+      });
+    } else if (!spec) unknownKey(key, value, source);
     else if (typeof value === 'string') settings.set(key, fromString(spec, value, source));
     else settings.set(key, { value, source });
   }

@@ -426,6 +426,20 @@ describe('loadConfig errors', () => {
       '"ff02::1"',
       'did you mean CMB_MULTICAST_GROUP?',
     ],
+    [
+      'a dotted key in the file',
+      { file: 'F:{"can.interface":"vcan0"}' },
+      'can.interface',
+      '"vcan0"',
+      'a key with a dot; nest it instead, e.g. {"can": {"interface": ...}}',
+    ],
+    [
+      'a group as override key',
+      { overrides: { can: { interface: 'vcan0' } } },
+      'can',
+      '{"interface":"vcan0"}',
+      'expected the path of one key, e.g. can.interface',
+    ],
   ];
 
   it.each(bad)(
