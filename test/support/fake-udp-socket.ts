@@ -37,6 +37,7 @@ export class FakeUdpSocket extends EventEmitter implements UdpSocket {
   /** Set to make the next bind emit this error instead of listening. */
   bindError: Error | null = null;
   membershipError: Error | null = null;
+  ttlError: Error | null = null;
   /** Set to make sends fail with this error. */
   sendError: Error | null = null;
   /** When true, send callbacks wait until `completeSends()`. */
@@ -73,6 +74,7 @@ export class FakeUdpSocket extends EventEmitter implements UdpSocket {
   }
 
   setMulticastTTL(ttl: number): number {
+    if (this.ttlError !== null) throw this.ttlError;
     this.ttl = ttl;
     return ttl;
   }

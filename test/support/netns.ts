@@ -166,7 +166,10 @@ export class NetnsLab {
     return [ifA, ifB];
   }
 
-  /** Creates a `dummy` interface in `ns` (multicast works on it, IPv6 too, unlike on `lo`). */
+  /**
+   * Creates a `dummy` interface in `ns` (multicast works on it, IPv6 too, unlike on `lo`). Needs
+   * the kernel's dummy driver, which not every kernel has (this host's does not): prefer veth.
+   */
   async addDummy(ns: Netns, addrs: LinkAddresses): Promise<string> {
     const name = this.uniqueName('d');
     await ip(['-n', ns.name, 'link', 'add', name, 'type', 'dummy']);

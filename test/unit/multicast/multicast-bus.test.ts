@@ -171,6 +171,22 @@ describe('MulticastBus', () => {
     });
   });
 
+  it('fails with ERR_MULTICAST_SOCKET when a socket option cannot be set', async () => {
+    const { factory, sockets } = fakeSocketFactory();
+    const failing: typeof factory = (options) => {
+      const sock = factory(options) as FakeUdpSocket;
+      sock.ttlError = systemError('EINVAL', -22, 'setMulticastTTL');
+      return sock;
+    };
+    const bus = new MulticastBus({ group: DEFAULT_GROUP_IPV4, socketFactory: failing });
+    await expect(bus.start()).rejects.toMatchObject({
+      code: 'ERR_MULTICAST_SOCKET',
+      sysCode: 'EINVAL',
+      syscall: 'setMulticastTTL',
+    });
+    expect(sockets.every((s) => s.closed)).toBe(true);
+  });
+
   it('sends the codec bytes to the group and port, counting sent', async () => {
     const { bus, tx } = setup();
     await bus.start();
