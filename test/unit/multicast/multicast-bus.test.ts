@@ -246,6 +246,16 @@ describe('MulticastBus', () => {
     await bus.close();
   });
 
+  it('counts the unspecified source (own echo looped over lo) as local, by port only ours', async () => {
+    const { bus, rx } = setup();
+    await bus.start();
+    const bytes = encodeFrame(frame);
+    rx().receive(bytes, { address: '0.0.0.0', port: bus.info?.sendPort ?? -1 });
+    rx().receive(bytes, { address: '0.0.0.0', port: 43113 }); // python-can over lo
+    expect(bus.stats()).toMatchObject({ received: 1, dropped: { own_echo: 1 } });
+    await bus.close();
+  });
+
   it('recognises IPv6 own echoes with a %scope suffix', async () => {
     const { bus, rx } = setup({ group: DEFAULT_GROUP_IPV6 });
     await bus.start();
