@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/can.h>
 #include <linux/can/raw.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -342,7 +343,17 @@ Napi::Value RawCanSocket::GetClosed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), fd_ < 0);
 }
 
+// The socket's receive-queue drop count. SO_RXQ_OVFL only reports it with the next frame that
+// arrives, so ask the socket directly (SO_MEMINFO, net/core/sock.c sk_get_meminfo()).
 Napi::Value RawCanSocket::GetDrops(const Napi::CallbackInfo& info) {
+  if (fd_ >= 0) {
+    uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof(meminfo);
+    if (getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, meminfo, &len) == 0 &&
+        len >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t) && meminfo[SK_MEMINFO_DROPS] > drops_) {
+      drops_ = meminfo[SK_MEMINFO_DROPS];
+    }
+  }
   return Napi::Number::New(info.Env(), drops_);
 }
 
