@@ -67,9 +67,13 @@ resolve_kpkg() {
   apt-cache depends linux-image-amd64 2>/dev/null |
     awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
+# apt-cache takes seconds here (no pkgcache.bin: it re-reads the lists), so remember its answer
+# for as long as the package lists stay the same.
+LISTS_KEY=$(stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null | sha256sum | cut -c1-12)
 KPKG=""
 if [[ ${CMB_VM_OFFLINE:-0} != 1 ]]; then
-  KPKG=$(resolve_kpkg)
+  KPKG=$(cat "$CACHE/kpkg-$LISTS_KEY" 2>/dev/null || true)
+  [[ -n $KPKG ]] || KPKG=$(resolve_kpkg)
   if [[ -z $KPKG ]]; then
     log "apt-cache does not know linux-image-amd64; running apt-get update"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
@@ -84,6 +88,10 @@ if [[ -z $KPKG ]]; then
   KPKG=linux-image-${KPKG#kernel-}
   log "using cached $KPKG"
 fi
+[[ -f $CACHE/kpkg-$LISTS_KEY ]] || {
+  rm -f "$CACHE"/kpkg-*
+  echo "$KPKG" >"$CACHE/kpkg-$LISTS_KEY"
+}
 KVER=${KPKG#linux-image-}
 KDIR=$CACHE/kernel-$KVER
 
@@ -182,6 +190,8 @@ if [[ ! -f $INITRD ]]; then
   (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) \
     >"$tmp/initramfs.cpio"
   mv "$tmp/initramfs.cpio" "$INITRD"
+  # Older builds (other keys): qemu reads the initramfs whole at start, so runs in flight are safe.
+  find "$CACHE" -maxdepth 1 -name 'initramfs-*.cpio' ! -path "$INITRD" -delete
   rm -rf "$tmp"
   trap - EXIT
   log "initramfs built in $(elapsed "$t") s (${#order[@]} modules: ${order[*]})"
