@@ -28,8 +28,9 @@ so \`{}\` is a valid file. [example.json](example.json) lists every key at its d
 
 - **Environment variables**: \`CMB_\` and the key path in upper snake case, e.g. \`multicast.hopLimit\`
   is \`CMB_MULTICAST_HOP_LIMIT\`. Booleans are \`true\`/\`false\` (or \`1\`/\`0\`), lists are
-  comma-separated (\`CMB_TO_CAN_FILTERS=123:7ff,400~700\`). A \`CMB_\` variable that no key reads
-  is an error, so a misspelt name cannot go unnoticed.
+  comma-separated (\`CMB_TO_CAN_FILTERS=123:7ff,400~700\`). Other \`CMB_\` variables are ignored;
+  the daemon logs a warning naming each one (and the name it most resembles), so a misspelt name
+  does not go unnoticed.
 - **Validation is strict**: an unknown key, a wrong JSON type (\`"43113"\` for a number), an invalid
   group, filter or network stops the bridge before it opens anything, with one message naming each
   key, its value, where the value came from and what is expected; the exit code is 78 (EX_CONFIG),

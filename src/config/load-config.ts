@@ -21,7 +21,7 @@ export const ERR_CONFIG = 'ERR_CONFIG';
 
 /** One thing wrong with the configuration. */
 export interface ConfigProblem {
-  /** The key path, or the environment variable name for an unknown `CMB_*` variable. */
+  /** The key path. */
   readonly key: string;
   readonly value: unknown;
   /** Where the value came from, e.g. "file /etc/x.json", "environment variable CMB_X", "command line". */
@@ -45,7 +45,7 @@ export class ConfigError extends BridgeError {
 export interface LoadConfigOptions {
   /** A JSON config file; without one, the defaults are the base. */
   file?: string;
-  /** Environment variables; only `CMB_*` ones are read. Default: `process.env` at call time. */
+  /** Environment variables; only the schema's `CMB_*` names are read. Default: `process.env` at call time. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Key paths to values from the command line, e.g. `{ 'can.interface': 'vcan0' }`. Strings are
@@ -90,13 +90,18 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-function suggestion(name: string, candidates: readonly string[]): string {
+function closest(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
   for (const candidate of candidates) {
     const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
+  return best;
+}
+
+function suggestion(name: string, candidates: readonly string[]): string {
+  const best = closest(name, candidates);
   return best === undefined ? '' : `; did you mean ${best}?`;
 }
 
@@ -225,19 +230,12 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     walk(readConfigFile(file), '');
   }
 
-  const env = options.env ?? process.env;
-  for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
-    const source = `environment variable ${name}`;
+  // Other CMB_ variables are not errors: the test harness uses some (CMB_IN_VM, CMB_VM_*) and
+  // daemons inherit them. `unknownEnvVariables` lists them for a warning.
+  for (const [name, text] of Object.entries(options.env ?? process.env)) {
     const spec = byEnv.get(name);
-    if (spec) settings.set(spec.key, fromString(spec, text, source));
-    else {
-      problems.push({
-        key: name,
-        value: text,
-        source: 'the environment',
-        expected: `no config key reads this ${ENV_PREFIX} variable${suggestion(name, [...byEnv.keys()])}`,
-      });
+    if (spec && text !== undefined) {
+      settings.set(spec.key, fromString(spec, text, `environment variable ${name}`));
     }
   }
 
@@ -329,4 +327,24 @@ function resolveConfig(raw: RawConfig, hostname: string): BridgeConfig {
     stats: { ...raw.stats },
     metrics: { ...raw.metrics },
   });
+}
+
+/** A `CMB_*` environment variable that no key reads (ignored by `loadConfig`; worth a warning). */
+export interface UnknownEnvVariable {
+  readonly name: string;
+  /** The known variable it most resembles, when one is close (a likely typo). */
+  readonly didYouMean?: string;
+}
+
+/** The `CMB_*` variables in `env` that no config key reads, with the likely intended name. */
+export function unknownEnvVariables(
+  env: Readonly<Record<string, string | undefined>>,
+): UnknownEnvVariable[] {
+  const known = configKeys().map((k) => k.env);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.includes(name))
+    .map((name) => {
+      const didYouMean = closest(name, known);
+      return didYouMean === undefined ? { name } : { name, didYouMean };
+    });
 }
