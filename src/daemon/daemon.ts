@@ -9,12 +9,20 @@ import { Bridge } from '../bridge/bridge.js';
 import type { BridgeStats } from '../bridge/bridge.js';
 import type { BridgeConfig } from '../config/bridge-config.js';
 import { createSourceFilter } from '../config/cidr.js';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorCode } from '../errors.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
 import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
 import { CanSocket } from '../socketcan/can-socket.js';
 import type { CanSocketOptions } from '../socketcan/can-socket.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
+
+/** What to do about the errno of a failed CAN open, for the one-line start-up error. */
+const OPEN_HINTS: Record<string, string> = {
+  EAFNOSUPPORT: 'this kernel has no SocketCAN: load the can and can_raw modules',
+  ENODEV: 'no such interface: check `ip link show type can` / `type vcan`',
+  EPERM: 'not permitted',
+  EACCES: 'not permitted',
+};
 
 /** linux/can/error.h: `CAN_ERR_MASK`, every error class. */
 const CAN_ERR_MASK = 0x1fffffff;
@@ -108,9 +116,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     } catch (err) {
       this.#can = null;
       const reason = err instanceof Error ? err.message : String(err);
+      const hint = OPEN_HINTS[errorCode(err) ?? ''];
+      const why = hint === undefined ? reason : `${reason} (${hint})`;
       throw new BridgeError(
         'ERR_CAN_OPEN',
-        `cannot open CAN interface ${config.can.interface}: ${reason}`,
+        `cannot open CAN interface ${config.can.interface}: ${why}`,
         {
           cause: err,
         },
