@@ -34,6 +34,7 @@ const PYTHON_PEER = fileURLToPath(
 interface NodeStats {
   stats: { received: number; datagrams: number; dropped: Record<string, number> };
   memory: NodeJS.MemoryUsage;
+  cpu: NodeJS.CpuUsage;
   firstAt: number;
   lastAt: number;
 }
@@ -182,6 +183,9 @@ async function main(): Promise<void> {
         'python loss',
         'python rx/s',
         'delivered ours/python',
+        'CPU/frame ours',
+        'CPU/frame python',
+        'CPU python/ours',
       ],
     ];
     for (const rate of rates) {
@@ -197,10 +201,15 @@ async function main(): Promise<void> {
       })) as PeerEvent & {
         count: number;
         seconds: number;
+        cpu_seconds: number;
       };
       const o = await stats(ours, true);
       const ourCount = o.stats.received - o0.stats.received;
       const ourSpan = o.lastAt - o.firstAt;
+      // CPU time per received frame: what each receiver costs, whatever else the host runs.
+      const ourCpuUs =
+        (o.cpu.user + o.cpu.system - o0.cpu.user - o0.cpu.system) / Math.max(ourCount, 1);
+      const pyCpuUs = (py.cpu_seconds * 1e6) / Math.max(py.count, 1);
       rows.push([
         k(rate),
         k(sent.sent / sent.seconds),
@@ -212,6 +221,9 @@ async function main(): Promise<void> {
         pct(sent.sent - py.count, sent.sent),
         k(py.count / (py.seconds || 1)),
         `${(ourCount / Math.max(py.count, 1)).toFixed(2)}x`,
+        `${ourCpuUs.toFixed(1)} us`,
+        `${pyCpuUs.toFixed(1)} us`,
+        `${(pyCpuUs / ourCpuUs).toFixed(2)}x`,
       ]);
     }
     console.log('\n' + table(rows));
