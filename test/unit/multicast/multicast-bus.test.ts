@@ -1,4 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
@@ -304,6 +305,34 @@ describe('MulticastBus', () => {
     expect(Object.values(stats.dropped).reduce((a, b) => a + b, 0)).toBe(4);
     expect(stats.dropped).toMatchObject({ truncated: 1, unknown_key: 1, too_large: 1 });
     await bus.close();
+  });
+
+  it('logs drops at debug and a capped receive buffer as a warning, with fields', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
+    const { bus, rx } = setup({ logger });
+    await bus.start();
+    rx().receive(Buffer.from('junk'), { address: REMOTE_V4, port: 43113 });
+    await bus.close();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        component: 'multicast',
+        requested: 8 * 1024 * 1024,
+        granted: 4 * 1024 * 1024,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 20,
+        msg: 'datagram dropped',
+        reason: 'not_a_map',
+        from: REMOTE_V4,
+      }),
+    );
   });
 
   it('never lets a throwing decoder out of the receive handler', async () => {
