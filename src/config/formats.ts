@@ -33,6 +33,9 @@ export interface FormatSpec {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** linux/can/raw.h: `CAN_RAW_FILTER_MAX`, the most filters one CAN socket takes. */
+export const CAN_RAW_FILTER_MAX = 512;
+
 const identity = (text: string): unknown => text;
 
 /** Comma-separated lists; blanks around items are dropped, an empty string is the empty list. */
@@ -131,8 +134,12 @@ export const FORMATS = {
     fromString: fromList,
   },
   'cmb-can-filters': {
-    describe: () => `a list of CAN id filters, each ${CAN_FILTER_SYNTAX}; [] passes every frame`,
-    check: (v) => checkList(v, (item) => failure(() => parseCanFilter(item))),
+    describe: () =>
+      `a list of at most ${CAN_RAW_FILTER_MAX} CAN id filters, each ${CAN_FILTER_SYNTAX}; [] passes every frame`,
+    check: (v) =>
+      Array.isArray(v) && v.length > CAN_RAW_FILTER_MAX
+        ? `${v.length} filters is too many`
+        : checkList(v, (item) => failure(() => parseCanFilter(item))),
     fromString: fromList,
   },
   'cmb-sender-id': {

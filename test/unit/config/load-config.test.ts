@@ -357,7 +357,7 @@ describe('loadConfig errors', () => {
       { env: { CMB_TO_MULTICAST_FILTERS: '123' } },
       'toMulticast.filters',
       '"123"',
-      'expected a list of CAN id filters',
+      'expected a list of at most 512 CAN id filters',
     ],
     [
       'an error mask filter',
@@ -430,6 +430,13 @@ describe('loadConfig errors', () => {
       'did you mean can.interface?',
     ],
     [
+      'more filters than the kernel takes',
+      { overrides: { 'toCan.filters': Array.from({ length: 513 }, () => '1:7ff') } },
+      'toCan.filters',
+      '["1:7ff",',
+      '513 filters is too many',
+    ],
+    [
       'a dotted key in the file',
       { file: 'F:{"can.interface":"vcan0"}' },
       'can.interface',
@@ -455,7 +462,8 @@ describe('loadConfig errors', () => {
       const err = configError(() => loadConfig(options));
       expect(err.problems).toHaveLength(1);
       expect(err.problems[0]?.key).toBe(key);
-      expect(err.message).toContain(`invalid configuration: ${key} = ${value} (from `);
+      expect(err.message).toContain(`invalid configuration: ${key} = ${value}`);
+      expect(err.message).toContain(' (from ');
       expect(err.message).toContain(expected);
       expect(err.message).not.toContain('\n');
     },
