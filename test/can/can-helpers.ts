@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { CanFrame } from '../../src/frame.js';
 import { makeFrame } from '../../src/frame.js';
@@ -13,13 +14,17 @@ import { CAN_ERR_FLAG } from '../../src/socketcan/kernel-frame.js';
 
 export const execFileP = promisify(execFile);
 
-/** True when this kernel can run the tests (the VM, or a host with vcan that we may create). */
-export const canAvailable = process.env.CMB_IN_VM === '1' || process.env.CMB_CAN_NATIVE === '1';
+/**
+ * True when this kernel can run the tests: the VM, or a host where scripts/test-can.mjs found (or
+ * created) vcan0, as test/can/vm-smoke.test.ts decides.
+ */
+export const canAvailable = process.env.CMB_IN_VM === '1' || existsSync('/sys/class/net/vcan0');
 
 /** Skips the file visibly off the VM; in CI a skip is a failure. */
 export function skipReason(): string | null {
   if (canAvailable) return null;
-  const why = 'SocketCAN tests need the test VM (scripts/test-can.mjs) or a kernel with vcan';
+  const why =
+    'no vcan0 here: run the CAN suite with `node scripts/test-can.mjs` (native or QEMU VM)';
   if (process.env.CI === 'true') throw new Error(`${why}; refusing to skip in CI`);
   console.log(`skipping: ${why}`);
   return why;
