@@ -341,7 +341,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   /**
    * Encodes and sends one frame. Throws the codec's error (ERR_INVALID_FRAME) for a frame python-can
    * would reject, and ERR_BUS_NOT_STARTED / ERR_BUS_CLOSED; nothing is sent then. A failure of the
-   * send itself is counted in `sendErrors` and logged, not thrown; use `sendAsync` to await it.
+   * send itself is counted in `sendErrors` and logged (rate-limited), not thrown; use `sendAsync`
+   * to await it.
    */
   send(frame: CanFrame): void {
     this.#transmit(frame, null);
@@ -363,7 +364,18 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     }
     const datagram = this.#codec.encodeFrame(frame);
     this.#pendingSends++;
-    tx.send(datagram, this.#destPort, this.#destination, (err) => {
+    try {
+      tx.send(datagram, this.#destPort, this.#destination, this.#sendCallback(done));
+    } catch (err) {
+      // dgram throws synchronously only for a socket that is not running: count, never hang close().
+      this.#pendingSends--;
+      this.#stats.sendErrors++;
+      throw new MulticastError('ERR_MULTICAST_SEND', `cannot send to ${this.#destination}`, err);
+    }
+  }
+
+  #sendCallback(done: ((err: MulticastError | null) => void) | null): (err: Error | null) => void {
+    return (err) => {
       this.#pendingSends--;
       if (err) {
         this.#stats.sendErrors++;
@@ -376,7 +388,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         done?.(null);
       }
       if (this.#pendingSends === 0 && this.#drained !== null) this.#drained();
-    });
+    };
   }
 
   /**

@@ -228,6 +228,17 @@ describe('MulticastBus', () => {
     expect(bus.stats()).toMatchObject({ sent: 0, sendErrors: 2 });
   });
 
+  it('counts a send the socket refuses synchronously and still closes', async () => {
+    const { bus, tx } = setup();
+    await bus.start();
+    tx().send = () => {
+      throw systemError('ERR_SOCKET_DGRAM_NOT_RUNNING', 0, 'send');
+    };
+    expect(() => bus.send(frame)).toThrow(expect.objectContaining({ code: 'ERR_MULTICAST_SEND' }));
+    await bus.close();
+    expect(bus.stats()).toMatchObject({ sent: 0, sendErrors: 1 });
+  });
+
   it('drops its own looped-back datagrams but delivers python-can frames from this host', async () => {
     const { bus, rx } = setup();
     await bus.start();
