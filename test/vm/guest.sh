@@ -25,7 +25,7 @@ done <"$J/shares"
   ip link set lo multicast on up
   ip route replace 224.0.0.0/4 dev lo
   sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  ip link add dummy0 type dummy
+  [[ -e /sys/class/net/dummy0 ]] || ip link add dummy0 type dummy # dummy.ko makes one itself
   ip link set dummy0 multicast on up
   for c in vcan0 vcan1; do
     ip link add "$c" type vcan && ip link set "$c" mtu 72 up

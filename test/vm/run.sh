@@ -17,6 +17,9 @@
 # Exit status: the command's; 124 on timeout; 125 when the VM failed (console tail printed).
 set -uo pipefail
 
+# The body is one compound command, parsed whole before it runs: editing this file while a run
+# is in progress (several people share the work tree) cannot derail that run.
+{
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT=$(cd "$HERE/../.." && pwd)
 TIMEOUT=${CMB_VM_TIMEOUT:-900}
@@ -146,7 +149,7 @@ esac
 QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
   -machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot
   -kernel "$CMB_VM_KERNEL" -initrd "$CMB_VM_INITRD"
-  -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init mitigations=off tsc=reliable"
+  -append "console=ttyS0 quiet loglevel=5 panic=-1 rdinit=/init mitigations=off tsc=reliable"
   -serial "file:$JOB/console.log"
   -fsdev "local,id=cmbroot,path=/,security_model=none,multidevs=remap,readonly=on"
   -device virtio-9p-pci,fsdev=cmbroot,mount_tag=cmbroot
@@ -200,15 +203,21 @@ if [[ -f $JOB/status ]]; then
   exit "$rc"
 fi
 
+if [[ -f $JOB/uptime-start ]]; then
+  stage="the command had started $(cut -d' ' -f2 "$JOB/uptime-start") s after boot"
+else
+  stage="the command had not started"
+fi
 if ((qrc == 124)); then
-  echo "vm: ERROR: the VM did not finish within ${TIMEOUT} s (killed); last console lines:" >&2
+  echo "vm: ERROR: the VM did not finish within ${TIMEOUT} s, killed ($stage); last console lines:" >&2
   rc=124
 elif ((interrupted)); then
-  echo "vm: ERROR: interrupted; last console lines:" >&2
+  echo "vm: ERROR: interrupted ($stage); last console lines:" >&2
   rc=130
 else
-  echo "vm: ERROR: the VM ended without an exit status (qemu exit $qrc); last console lines:" >&2
+  echo "vm: ERROR: the VM ended without an exit status (qemu exit $qrc: guest crash or reset; $stage); last console lines:" >&2
   rc=125
 fi
 tail -n 40 "$JOB/console.log" 2>/dev/null | sed 's/^/  | /' >&2
 exit "$rc"
+}

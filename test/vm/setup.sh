@@ -11,6 +11,9 @@
 #   CMB_VM_OFFLINE=1  never call apt: use the newest kernel already in the cache
 set -euo pipefail
 
+# The body is one compound command, parsed whole before it runs: editing this file while a run
+# is in progress (several people share the work tree) cannot derail that run.
+{
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${CMB_VM_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/vm}
 PRINT=0
@@ -201,3 +204,4 @@ log "ready in $(elapsed "$T0") s (kernel $KVER, cache $CACHE)"
 if ((PRINT)); then
   printf 'CMB_VM_KERNEL=%q\nCMB_VM_INITRD=%q\nCMB_VM_KVER=%q\n' "$KDIR/vmlinux" "$INITRD" "$KVER"
 fi
+}
