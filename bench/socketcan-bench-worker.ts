@@ -1,7 +1,7 @@
 /**
  * One side of bench/socketcan-bench.ts, in its own process so its CPU time is its own (all
  * threads: npm `socketcan` reads on a thread of its own). Prints "ready", then one JSON result.
- * Usage: node dist/bench/socketcan-bench-worker.js <rx-ours|rx-npm|tx-ours|tx-npm> <iface> <frames> [npm dir]
+ * Usage: node dist/bench/socketcan-bench-worker.js <rx-ours|rx-ours-4m|rx-npm|tx-ours|tx-npm> <iface> <frames> [npm dir]
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -69,8 +69,13 @@ function receiver(subscribe: (onFrames: (n: number) => void) => void): void {
 const frame = makeFrame({ arbitrationId: 0x123, isExtendedId: false, data: new Uint8Array(8) });
 
 switch (mode) {
-  case 'rx-ours': {
-    const sock = new CanSocket({ interface: iface, rxBatchSize: 64 });
+  case 'rx-ours':
+  case 'rx-ours-4m': {
+    const sock = new CanSocket({
+      interface: iface,
+      rxBatchSize: 64,
+      ...(mode === 'rx-ours-4m' ? { rcvbufBytes: 4 << 20 } : {}),
+    });
     sock.start();
     receiver((on) => sock.on('frames', (f) => on(f.length)));
     break;
