@@ -112,9 +112,12 @@ async function main(): Promise<void> {
   try {
     const rx = await lab.createNamespace();
     const tx = await lab.createNamespace();
-    const [ifRx] = await lab.addVethPair(rx, { ipv4: '10.78.0.1/24' }, tx, {
-      ipv4: '10.78.0.2/24',
-    });
+    const [ifRx, ifTx] = await lab.addVethPair(
+      rx,
+      { ipv4: '10.78.0.1/24', ipv6: 'fd78::1/64' },
+      tx,
+      { ipv4: '10.78.0.2/24', ipv6: 'fd78::2/64' },
+    );
     const start = async (p: JsonLinesPeer): Promise<JsonLinesPeer> => {
       peers.push(p);
       await p.waitFor('ready');
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
       const opts = {
         group,
         port: 43113,
-        iface: '10.78.0.2',
+        iface: group.includes(':') ? `::%${ifTx}` : '10.78.0.2',
         rate,
         count,
         datagram: datagram.toString('hex'),
