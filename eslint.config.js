@@ -20,6 +20,8 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      // disableTypeChecked alone keeps the parser on the project service, which knows no .mjs.
+      parserOptions: { projectService: false, project: null },
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
     },
   },

@@ -1,6 +1,6 @@
 /** `can-multicast-bridge run`: the bridge daemon, until SIGTERM / SIGINT. */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, unknownEnvVariables } from '../config/load-config.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../log/create-logger.js';
 import type { CliIo } from './cli-io.js';
@@ -39,6 +39,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     overrides: configOverrides(values),
   });
   const logger = io.createLogger?.(config.log.level) ?? createLogger({ level: config.log.level });
+  // loadConfig ignores CMB_* variables that no key reads; a typo deserves a word all the same.
+  for (const u of unknownEnvVariables(io.env)) {
+    logger.warn(
+      { variable: u.name, didYouMean: u.didYouMean },
+      'unknown environment variable ignored',
+    );
+  }
   const daemon = new Daemon(config, { logger, ...io.daemonDeps });
   let fatal: Error | null = null;
   const stopped = new Promise<void>((resolve) => {
