@@ -169,7 +169,8 @@ describe('run', () => {
     const { run } = daemonRun({ startError: err });
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
-      'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0\n',
+      'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0' +
+        ' (no such interface: check `ip link show type can` / `type vcan`)\n',
     );
   });
 
