@@ -176,6 +176,17 @@ log "setup $(diff_s "$T0" "$T1") s; booting (timeout ${TIMEOUT} s, ${SMP} vCPU, 
 # CI cancellation reach it; the trap forwards TERM/INT/HUP to it.
 timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" <&3 &
 QPID=$!
+if ((!QUIET)); then
+  # Progress for long runs (CI logs): say when the guest starts the command.
+  (
+    while [[ ! -e $JOB/uptime-start ]]; do
+      sleep 0.5
+      kill -0 "$QPID" 2>/dev/null || exit 0
+    done
+    log "booted: command started $(diff_s "$T1" "$(now)") s after qemu started"
+  ) &
+  WATCH=$!
+fi
 trap 'kill -TERM $QPID 2>/dev/null; interrupted=1' TERM INT HUP
 interrupted=0
 wait "$QPID"
@@ -186,6 +197,7 @@ while ((interrupted)) && kill -0 "$QPID" 2>/dev/null; do
 done
 QPID=""
 T2=$(now)
+[[ -n ${WATCH:-} ]] && kill "$WATCH" 2>/dev/null && wait "$WATCH" 2>/dev/null
 if [[ -n $RELAY ]]; then
   # qemu has exited, so the relay sees EOF; if qemu never opened the FIFO, unblock the relay.
   exec 4<>"$JOB/stderr.out"
@@ -196,9 +208,12 @@ fi
 if [[ -f $JOB/status ]]; then
   rc=$(<"$JOB/status")
   if ((!QUIET)) && [[ -f $JOB/uptime-start ]]; then
+    # Host clock: qemu start -> the guest wrote uptime-start (9p, cache=mmap: at once). The
+    # guest's own uptime misses the firmware and kernel loading before its clock starts.
     read -r init_up cmd_up <"$JOB/uptime-start"
     end_up=$(cat "$JOB/uptime-end" 2>/dev/null || echo "$cmd_up")
-    log "exit $rc; boot-to-command ${cmd_up} s (init at ${init_up} s), command $(diff_s "$cmd_up" "$end_up") s, VM $(diff_s "$T1" "$T2") s, total $(diff_s "$T0" "$T2") s"
+    boot=$(diff_s "$T1" "$(stat -c %.3Y "$JOB/uptime-start")")
+    log "exit $rc; boot-to-command $boot s (guest uptime: /init ${init_up} s, command ${cmd_up} s), command $(diff_s "$cmd_up" "$end_up") s, VM $(diff_s "$T1" "$T2") s, total $(diff_s "$T0" "$T2") s"
   fi
   exit "$rc"
 fi
