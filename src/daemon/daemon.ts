@@ -4,12 +4,17 @@
  * stops reading, flushes what is queued (bounded) and logs the final statistics.
  */
 import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Bridge } from '../bridge/bridge.js';
 import type { BridgeStats } from '../bridge/bridge.js';
+import { BUS_STATE_ERROR_MASK, BusStateWatch } from '../bridge/bus-state.js';
 import type { BridgeConfig } from '../config/bridge-config.js';
 import { createSourceFilter } from '../config/cidr.js';
 import { BridgeError, errorCode } from '../errors.js';
+import { createBridgeMetrics } from '../metrics/bridge-metrics.js';
+import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
 import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
 import { CanSocket } from '../socketcan/can-socket.js';
@@ -54,7 +59,9 @@ export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
         ? toMulticast.filters
         : undefined
       : [],
-    errorMask: toMulticast.enabled && toMulticast.errorFrames ? CAN_ERR_MASK : 0,
+    // The bus-state watch always needs bus-off, restarted and controller reports; the bridge drops
+    // (and counts) error frames that are not to be forwarded.
+    errorMask: toMulticast.enabled && toMulticast.errorFrames ? CAN_ERR_MASK : BUS_STATE_ERROR_MASK,
     // Other programs on this CAN interface see what we write; we do not read it back (no loop).
     loopback: true,
     receiveOwnMessages: false,
@@ -88,6 +95,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   #can: CanSocketLike | null = null;
   #multicast: MulticastBus | null = null;
   #bridge: Bridge | null = null;
+  #busState: BusStateWatch | null = null;
+  #multicastState: MulticastSideState = 'idle';
+  #metrics: MetricsServer | null = null;
   #statsTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #startedAt = 0;
@@ -136,6 +146,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.#can = null;
       throw err;
     }
+    this.#multicastState = 'open';
+    multicast.once('close', () => (this.#multicastState = 'closed'));
     const bridge = new Bridge({
       can,
       multicast,
@@ -153,10 +165,20 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     can.on('error', this.#onFatal);
     multicast.on('error', this.#onFatal);
     bridge.start();
+    this.#busState = new BusStateWatch({ can, logger: this.#root });
+    this.#busState.start();
     this.#startedAt = performance.now();
     if (config.stats.intervalMs > 0) {
       this.#statsTimer = setInterval(() => this.#logStats('stats'), config.stats.intervalMs);
       this.#statsTimer.unref();
+    }
+    if (config.metrics.enabled) {
+      try {
+        await this.#startMetrics();
+      } catch (err) {
+        this.destroy();
+        throw err;
+      }
     }
     this.#log.info(
       {
@@ -177,6 +199,24 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return this.#bridge?.stats() ?? null;
   }
 
+  /** Both sides now, for `/healthz` (src/metrics/health.ts). */
+  health(): HealthSnapshot {
+    const info = this.#multicast?.info ?? null;
+    return {
+      can: { interface: this.#config.can.interface, state: this.#can?.state ?? 'idle' },
+      multicast: {
+        group: info?.group ?? null,
+        port: info?.port ?? null,
+        state: this.#multicastState,
+      },
+    };
+  }
+
+  /** Where the metrics endpoint listens; null when it is off or not started. */
+  get metricsAddress(): AddressInfo | null {
+    return this.#metrics?.address ?? null;
+  }
+
   /**
    * Stops reading, lets queued CAN frames and pending datagrams go out (bounded by the CAN
    * socket's close timeout), closes both sides and logs the final statistics. Idempotent.
@@ -185,7 +225,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.#closing ??= (async () => {
       this.#stopTimer();
       this.#bridge?.close();
-      await Promise.allSettled([this.#can?.close(), this.#multicast?.close()]);
+      this.#busState?.close();
+      await Promise.allSettled([
+        this.#can?.close(),
+        this.#multicast?.close(),
+        this.#metrics?.close(),
+      ]);
       this.#logStats('final stats');
       this.#log.info({}, 'bridge stopped');
     })();
@@ -196,8 +241,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   destroy(err?: Error): void {
     this.#stopTimer();
     this.#bridge?.close();
+    this.#busState?.close();
     this.#can?.destroy();
     this.#multicast?.destroy();
+    this.#metrics?.destroy();
     this.#closing ??= Promise.resolve();
     if (err !== undefined) this.emit('error', err);
   }
@@ -206,6 +253,20 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.#log.fatal({ err }, 'fatal error');
     this.destroy(err);
   };
+
+  /** Serves /metrics and /healthz (config `metrics`); rejects with ERR_METRICS_LISTEN. */
+  async #startMetrics(): Promise<void> {
+    const { host, port } = this.#config.metrics;
+    const registry = createBridgeMetrics(this, { txQueueCapacity: this.#config.txQueue.size });
+    this.#metrics = new MetricsServer({
+      host,
+      port,
+      registry,
+      health: () => this.health(),
+      logger: this.#root,
+    });
+    await this.#metrics.start();
+  }
 
   #stopTimer(): void {
     if (this.#statsTimer !== null) clearInterval(this.#statsTimer);

@@ -28,7 +28,12 @@ export type CanTxDropReason =
   /** The kernel refused the frame (e.g. EINVAL); the error is passed along. */
   | 'rejected'
   /** Still queued at `destroy()`, or sent after close. */
-  | 'closed';
+  | 'closed'
+  /**
+   * The controller went bus-off (linux/can/error.h CAN_ERR_BUSOFF): the backlog is dropped, and
+   * new frames while it is off, rather than flushed as stale frames when the bus recovers.
+   */
+  | 'bus_off';
 
 export const CAN_TX_DROP_REASONS: readonly CanTxDropReason[] = [
   'queue_full',
@@ -37,6 +42,7 @@ export const CAN_TX_DROP_REASONS: readonly CanTxDropReason[] = [
   'fd_unsupported',
   'rejected',
   'closed',
+  'bus_off',
 ];
 
 export interface CanSocketCounters {
@@ -94,6 +100,10 @@ export interface CanSocketLike extends EventEmitter<CanSocketEvents> {
   close(): Promise<void>;
   /** Closes now, dropping the queue; emits 'error' when `err` is given. */
   destroy(err?: Error): void;
+  /** Drops every frame waiting to be sent as `reason` (counted, 'drop' event); returns how many. */
+  dropQueued(reason: CanTxDropReason): number;
+  /** While `reason` is set, `send()` drops every frame at once with it; null sends again. */
+  setTxBlocked(reason: CanTxDropReason | null): void;
 }
 
 export function zeroCounters(): CanSocketCounters {
@@ -113,6 +123,7 @@ export function zeroCounters(): CanSocketCounters {
       fd_unsupported: 0,
       rejected: 0,
       closed: 0,
+      bus_off: 0,
     },
     txQueued: 0,
     reopens: 0,

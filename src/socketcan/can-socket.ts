@@ -44,7 +44,10 @@ export interface CanSocketOptions {
   loopback?: boolean;
   /** We receive our own frames (CAN_RAW_RECV_OWN_MSGS); default false. */
   receiveOwnMessages?: boolean;
-  /** SO_RCVBUF (SO_RCVBUFFORCE when allowed) in bytes; default: the kernel's. */
+  /**
+   * SO_RCVBUF in bytes (SO_RCVBUFFORCE when root/CAP_NET_ADMIN, else capped at net.core.rmem_max);
+   * default 1 MiB (the kernel doubles it: about 2,300 frames), 0 keeps the kernel's default.
+   */
   rcvbufBytes?: number;
   /** SO_SNDBUF in bytes; default: the kernel's. */
   sndbufBytes?: number;
@@ -77,6 +80,8 @@ export interface CanSocketDeps {
 }
 
 const TX_BATCH = 64;
+/** Rides out event-loop stalls of about a tenth of a second at 20,000 frames/s. */
+const DEFAULT_RCVBUF_BYTES = 1 << 20;
 
 export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocketLike {
   readonly interfaceName: string;
@@ -105,6 +110,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #closeTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #resolveClose: (() => void) | null = null;
+  #txBlocked: CanTxDropReason | null = null;
 
   constructor(options: CanSocketOptions, deps: CanSocketDeps = {}) {
     super();
@@ -133,7 +139,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       timestamps: options.timestamps ?? true,
       rxqOverflow: true,
       errMask: options.errorMask ?? 0,
-      rcvbufBytes: options.rcvbufBytes ?? 0,
+      rcvbufBytes: options.rcvbufBytes ?? DEFAULT_RCVBUF_BYTES,
       sndbufBytes: options.sndbufBytes ?? 0,
       batchSize: options.rxBatchSize ?? 64,
       ...(options.filters === undefined ? {} : { filters: kernelFilterArray(options.filters) }),
@@ -205,6 +211,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         ),
       );
     }
+    if (this.#txBlocked !== null) return this.#dropOne(frame, this.#txBlocked);
     this.#dropStale();
     if (this.#queue.full) return this.#dropOne(frame, 'queue_full');
     this.#queue.push(frame, this.#nowMs());
@@ -235,6 +242,17 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   destroy(err?: Error): void {
     if (this.#state === 'closed') return;
     this.#finish(err);
+  }
+
+  dropQueued(reason: CanTxDropReason): number {
+    const frames = this.#queue.clear();
+    if (frames.length > 0) this.#drop(frames, reason);
+    if (this.#closing !== null) this.#finish();
+    return frames.length;
+  }
+
+  setTxBlocked(reason: CanTxDropReason | null): void {
+    this.#txBlocked = reason;
   }
 
   #finish(err?: Error): void {

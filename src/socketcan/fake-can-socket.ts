@@ -36,6 +36,7 @@ export class FakeCanSocket extends EventEmitter<CanSocketEvents> implements CanS
   #queue: CanFrame[] = [];
   #limit: number;
   #startError: Error | undefined;
+  #txBlocked: CanTxDropReason | null = null;
 
   constructor(options: FakeCanSocketOptions = {}) {
     super();
@@ -89,6 +90,7 @@ export class FakeCanSocket extends EventEmitter<CanSocketEvents> implements CanS
         ),
       );
     }
+    if (this.#txBlocked !== null) return this.#drop(frame, this.#txBlocked);
     if (this.#queue.length >= this.#limit) return this.#drop(frame, 'queue_full');
     this.#queue.push(frame);
     this.#flush();
@@ -132,6 +134,19 @@ export class FakeCanSocket extends EventEmitter<CanSocketEvents> implements CanS
 
   destroy(err?: Error): void {
     this.#finish(err);
+  }
+
+  dropQueued(reason: CanTxDropReason): number {
+    const frames = this.#queue.splice(0);
+    if (frames.length > 0) {
+      this.#counters.txDropped[reason] += frames.length;
+      this.emit('drop', frames, reason);
+    }
+    return frames.length;
+  }
+
+  setTxBlocked(reason: CanTxDropReason | null): void {
+    this.#txBlocked = reason;
   }
 
   #finish(err?: Error): void {
