@@ -74,7 +74,8 @@ switch (mode) {
     const sock = new CanSocket({
       interface: iface,
       rxBatchSize: 64,
-      ...(mode === 'rx-ours-4m' ? { rcvbufBytes: 4 << 20 } : {}),
+      // The kernel's default buffer, as npm socketcan gets; or 4 MiB.
+      rcvbufBytes: mode === 'rx-ours-4m' ? 4 << 20 : 0,
     });
     sock.start();
     receiver((on) => sock.on('frames', (f) => on(f.length)));

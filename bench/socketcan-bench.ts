@@ -15,6 +15,9 @@ const root = resolve(here, existsSync(resolve(here, '../../package.json')) ? '..
 const npmDir = join(root, '.cache/socketcan-npm');
 const workerJs = join(root, 'dist/bench/socketcan-bench-worker.js');
 const FRAMES = Number(process.env.CMB_BENCH_FRAMES ?? 100_000);
+/** The current phase: frames per run and cangen's gap between frames (ms, 0 = flat out). */
+let frames = FRAMES;
+let gapMs = '0';
 const NPM_VERSION = '4.0.7';
 
 interface Row {
@@ -62,7 +65,7 @@ function delVcan(name: string): void {
 /** Starts a bench worker; resolves its result after `afterReady()` has run. */
 function runWorker(mode: string, iface: string, afterReady: () => Promise<void>): Promise<Row> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [workerJs, mode, iface, String(FRAMES), npmDir], {
+    const child = spawn(process.execPath, [workerJs, mode, iface, String(frames), npmDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -100,8 +103,8 @@ function timed(script: string): { cpuUs: number; wallMs: number } {
 }
 
 function cangenArgs(iface: string): string {
-  // -g 0: no gap; -p 10: poll on ENOBUFS instead of failing; fixed id and length, counting data.
-  return `cangen ${iface} -g 0 -n ${FRAMES} -I 123 -L 8 -D i -p 10`;
+  // -g: gap (0 = none); -p 10: poll on ENOBUFS instead of failing; fixed id and length, counting data.
+  return `cangen ${iface} -g ${gapMs} -n ${frames} -I 123 -L 8 -D i -p 10`;
 }
 
 async function pause(ms: number): Promise<void> {
@@ -111,7 +114,7 @@ async function pause(ms: number): Promise<void> {
 async function receiveRows(): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [name, mode] of [
-    ['CanSocket (ours)', 'rx-ours'],
+    ['CanSocket (ours), default SO_RCVBUF', 'rx-ours'],
     [`npm socketcan ${NPM_VERSION}`, 'rx-npm'],
     ['CanSocket (ours), SO_RCVBUF 4 MiB', 'rx-ours-4m'],
   ] as const) {
@@ -132,21 +135,22 @@ async function receiveRows(): Promise<Row[]> {
   try {
     const out = `/tmp/candump-${process.pid}.log`;
     const dump = new Promise<{ cpuUs: number; wallMs: number }>((res) =>
-      setImmediate(() => res(timed(`candump -L -T 2000 ${iface} > ${out}`))),
+      setImmediate(() => res(timed(`candump -L -n ${frames} -T 5000 ${iface} > ${out}`))),
     );
     // timed() is synchronous: run the generator from a second shell started just before.
     const gen = spawn('bash', ['-c', `sleep 1; ${cangenArgs(iface)}`], { stdio: 'ignore' });
     const t = await dump;
     await new Promise((r) => gen.on('exit', r));
-    const frames = readFileSync(out, 'utf8')
+    const got = readFileSync(out, 'utf8')
       .split('\n')
       .filter((l) => l.length > 0).length;
     // candump -L formats and writes every frame (to a file in the guest's tmpfs).
-    // Wall: the generator's run (candump's own idle second and -T tail are not receive time).
+    // Wall: from the generator's start (after its 1 s sleep) until candump has all frames.
     rows.push({
       name: 'candump (C)',
-      frames,
-      wallMs: Math.max(1, t.wallMs - 1000 - 2000),
+      frames: got,
+      // Short of all frames, candump ended after -T 5000 ms without any.
+      wallMs: Math.max(1, t.wallMs - 1000 - (got < frames ? 5000 : 0)),
       cpuUs: t.cpuUs,
     });
   } finally {
@@ -173,7 +177,7 @@ async function sendRows(): Promise<Row[]> {
   addVcan(iface);
   try {
     const t = timed(cangenArgs(iface));
-    rows.push({ name: 'cangen (C)', frames: FRAMES, ...t });
+    rows.push({ name: 'cangen (C)', frames, ...t });
   } finally {
     delVcan(iface);
   }
@@ -181,7 +185,7 @@ async function sendRows(): Promise<Row[]> {
 }
 
 function table(title: string, rows: Row[]): void {
-  console.log(`\n${title} (${FRAMES} frames, classic 8-byte)`);
+  console.log(`\n${title} (${frames} frames, classic 8-byte, cangen -g ${gapMs})`);
   console.log(
     '| implementation | frames | lost | frames/s (wall) | CPU µs/frame | frames/s per CPU-second |',
   );
@@ -189,7 +193,7 @@ function table(title: string, rows: Row[]): void {
   for (const r of rows) {
     const perFrame = r.cpuUs / Math.max(1, r.frames);
     console.log(
-      `| ${r.name} | ${r.frames} | ${FRAMES - r.frames} | ${Math.round((r.frames / r.wallMs) * 1000)} | ${perFrame.toFixed(2)} | ${Math.round(1e6 / perFrame)} |`,
+      `| ${r.name} | ${r.frames} | ${frames - r.frames} | ${Math.round((r.frames / r.wallMs) * 1000)} | ${perFrame.toFixed(2)} | ${Math.round(1e6 / perFrame)} |`,
     );
   }
   const [ours, npm] = rows;
@@ -224,7 +228,13 @@ async function main(): Promise<void> {
   }
   ensureNpmSocketcan();
   const t0 = performance.now();
-  table('receive', await receiveRows());
+  table('receive, flat out', await receiveRows());
+  // Paced below every receiver's capacity: nothing should be lost.
+  frames = Math.round(FRAMES / 5);
+  gapMs = '0.2';
+  table('receive, paced', await receiveRows());
+  frames = FRAMES;
+  gapMs = '0';
   table('send', await sendRows());
   console.log(
     `\nbench: ${((performance.now() - t0) / 1000).toFixed(1)} s inside ${process.env.CMB_IN_VM === '1' ? 'the test VM (emulated CPU)' : 'this kernel'}`,

@@ -25,7 +25,8 @@ static_assert(sizeof(struct can_frame) == CAN_MTU, "linux/can.h: CAN_MTU");
 static_assert(kRecTsSec >= CANFD_MTU, "record metadata follows the canfd_frame");
 
 // Room for SCM_TIMESTAMPNS (struct timespec) and SO_RXQ_OVFL (__u32) control messages.
-constexpr size_t kCtrlSize = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 16;
+constexpr size_t kCtrlSize =
+    CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 16;
 constexpr uint32_t kTxChunk = 64;
 
 // Reads an optional boolean option; false with a pending exception on a wrong type.
@@ -246,7 +247,8 @@ Napi::Value RawCanSocket::StartReading(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
-    CodedTypeError(env, "ERR_INVALID_ARG_TYPE", "startReading(onBatch, onError) takes two functions")
+    CodedTypeError(env, "ERR_INVALID_ARG_TYPE",
+                   "startReading(onBatch, onError) takes two functions")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }

@@ -15,8 +15,9 @@
 
 namespace cansock {
 
-// One received frame in the RX buffer, host byte order (src/socketcan/native-binding.ts RecordLayout, read from the exported `layout`):
-// bytes 0..71 are the kernel's struct canfd_frame (struct can_frame is its 16-byte prefix).
+// One received frame in the RX buffer, host byte order (src/socketcan/native-binding.ts
+// RecordLayout, read from the exported `layout`): bytes 0..71 are the kernel's struct canfd_frame
+// (struct can_frame is its 16-byte prefix).
 constexpr size_t kRecordSize = 96;
 constexpr size_t kRecTsSec = 72;     // f64 tv_sec of SO_TIMESTAMPNS, 0 when absent
 constexpr size_t kRecTsNsec = 80;    // u32 tv_nsec
