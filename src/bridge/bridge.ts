@@ -56,6 +56,8 @@ export interface BridgeOptions {
   logger?: Logger;
   /** Repeated warnings of one kind are logged at most once per this many milliseconds. */
   warnIntervalMs?: number;
+  /** A monotonic clock in milliseconds, for the last-frame ages; default `performance.now`. */
+  nowMs?: () => number;
 }
 
 /** Why the relay did not pass a frame on. */
@@ -84,6 +86,8 @@ export interface BridgeStats {
   toCan: DirectionStats;
   can: CanSocketCounters;
   multicast: MulticastBusStats;
+  /** Milliseconds since a frame was last passed on, per direction; null before the first. */
+  lastFrameAgeMs: { toMulticast: number | null; toCan: number | null };
 }
 
 const DEFAULT_DIRECTION: DirectionOptions = { enabled: true, filters: [], errorFrames: true };
@@ -102,6 +106,9 @@ export class Bridge {
     toMulticast: { frames: 0, bytes: 0, dropped: {} },
     toCan: { frames: 0, bytes: 0, dropped: {} },
   };
+  readonly #nowMs: () => number;
+  /** `#nowMs()` when a frame was last passed on, per direction; -1 before the first. */
+  readonly #lastFrameAt = { toMulticast: -1, toCan: -1 };
   #started = false;
   #closed = false;
 
@@ -114,6 +121,7 @@ export class Bridge {
     this.#toCan = { ...DEFAULT_DIRECTION, ...options.toCan };
     this.#allowSource = options.allowSource ?? null;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'bridge' });
+    this.#nowMs = options.nowMs ?? (() => performance.now());
     this.#warnings = new RateLimitedLog(this.#log, {
       intervalMs: options.warnIntervalMs ?? 10_000,
     });
@@ -151,11 +159,17 @@ export class Bridge {
   /** A snapshot of the relay's counters and both endpoints'. */
   stats(): BridgeStats {
     const copy = (d: DirectionStats): DirectionStats => ({ ...d, dropped: { ...d.dropped } });
+    const now = this.#nowMs();
+    const age = (at: number): number | null => (at < 0 ? null : Math.max(0, now - at));
     return {
       toMulticast: copy(this.#stats.toMulticast),
       toCan: copy(this.#stats.toCan),
       can: this.#can.counters,
       multicast: this.#multicast.stats(),
+      lastFrameAgeMs: {
+        toMulticast: age(this.#lastFrameAt.toMulticast),
+        toCan: age(this.#lastFrameAt.toCan),
+      },
     };
   }
 
@@ -171,6 +185,7 @@ export class Bridge {
       this.#drop(dir, 'disabled', frames.length);
       return;
     }
+    const passedBefore = dir.frames;
     for (const frame of frames) {
       if (frame.isErrorFrame) {
         if (!opts.errorFrames) {
@@ -199,6 +214,8 @@ export class Bridge {
       dir.frames++;
       dir.bytes += frame.data.length;
     }
+    // One clock read per kernel batch, not per frame.
+    if (dir.frames !== passedBefore) this.#lastFrameAt.toMulticast = this.#nowMs();
   };
 
   /** Network -> CAN. */
@@ -246,6 +263,7 @@ export class Bridge {
     if (this.#can.send(out)) {
       dir.frames++;
       dir.bytes += out.data.length;
+      this.#lastFrameAt.toCan = this.#nowMs();
     }
   };
 

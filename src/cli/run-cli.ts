@@ -43,6 +43,7 @@ const EXIT_BY_CODE: Record<string, number> = {
   ERR_MULTICAST_BIND: EX_UNAVAILABLE,
   ERR_MULTICAST_JOIN: EX_UNAVAILABLE,
   ERR_MULTICAST_SEND: EX_UNAVAILABLE,
+  ERR_METRICS_LISTEN: EX_UNAVAILABLE,
 };
 
 export async function runCli(argv: string[], io: CliIo, version: string): Promise<number> {
