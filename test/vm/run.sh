@@ -171,6 +171,10 @@ if [[ ! -e $JOB/merge ]]; then
     -device virtserialport,chardev=cerr,name=cmb.stderr,nr=2)
 fi
 
+others=$(pgrep -fc '^qemu-system-x86_64 .*mount_tag=cmbjob' 2>/dev/null || true)
+if ((${others:-0} > 0)); then
+  log "note: $others other test VM(s) running on this $(nproc)-CPU machine: expect slower runs"
+fi
 log "setup $(diff_s "$T0" "$T1") s; booting (timeout ${TIMEOUT} s, ${SMP} vCPU, ${MEM} MB)"
 # timeout puts its child in its own process group; --foreground keeps it in ours so that ^C and
 # CI cancellation reach it; the trap forwards TERM/INT/HUP to it.
