@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "raw_can_socket.h"
+#include "sd_notify.h"
 
 namespace {
 
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   layout.Set("txSizeOffset", static_cast<double>(cansock::kTxSizeOffset));
   layout.Set("maxBatch", static_cast<double>(cansock::kMaxBatch));
   exports.Set("layout", layout);
+  exports.Set("sdNotify", Napi::Function::New(env, cansock::SdNotify, "sdNotify"));
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, unknownEnvVariables } from '../config/load-config.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../log/create-logger.js';
+import { SystemdNotifier } from '../systemd/notify.js';
 import type { CliIo } from './cli-io.js';
 import { CONFIG_OPTIONS, CONFIG_OPTIONS_HELP, configOverrides } from './config-options.js';
 import { EX_SOFTWARE, EXIT_OK } from './exit-codes.js';
@@ -55,9 +56,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     });
     io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  // systemd: READY=1 once both sides are open, watchdog pings, STOPPING=1 (no-op without systemd).
+  const notifier = new SystemdNotifier({ env: io.env, logger });
   await daemon.start();
+  const m = config.multicast;
+  notifier.ready(`bridging ${config.can.interface} and ${m.group} port ${m.port}`);
   io.onReady?.();
   if (!io.signal.aborted) await stopped;
+  notifier.stopping();
   await daemon.close();
+  notifier.close();
   return fatal === null ? EXIT_OK : EX_SOFTWARE;
 }
