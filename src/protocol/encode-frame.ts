@@ -29,6 +29,15 @@ export class InvalidFrameError extends BridgeError {
   }
 }
 
+/**
+ * True when msgpack can carry `n` as an integer (int64 / uint64). A larger integral number (a
+ * float channel such as 1.8446744073709552e19, as a datagram may carry) goes out as float64, as
+ * python's msgpack packs a float.
+ */
+function fitsMsgpackInt(n: number): boolean {
+  return Number.isInteger(n) && n >= -(2 ** 63) && n < 2 ** 64;
+}
+
 /** Bytes msgpack needs for an integer as python's msgpack packer writes it (smallest form). */
 function intSize(n: number): number {
   if (n >= 0) {
@@ -114,7 +123,7 @@ let channelUtf8: Uint8Array = new Uint8Array(0);
 let channelText = '';
 function channelSize(channel: CanChannel): number {
   if (channel === null) return 1;
-  if (typeof channel === 'number') return Number.isInteger(channel) ? intSize(channel) : 9;
+  if (typeof channel === 'number') return fitsMsgpackInt(channel) ? intSize(channel) : 9;
   if (channel !== channelText) {
     channelUtf8 = textEncoder.encode(channel);
     channelText = channel;
@@ -130,7 +139,7 @@ function writeChannel(buf: Buffer, off: number, channel: CanChannel): number {
     return off + 1;
   }
   if (typeof channel === 'number') {
-    if (Number.isInteger(channel)) return writeInt(buf, off, channel);
+    if (fitsMsgpackInt(channel)) return writeInt(buf, off, channel);
     buf[off] = 0xcb;
     buf.writeDoubleBE(channel, off + 1);
     return off + 9;
