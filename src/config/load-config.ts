@@ -66,7 +66,13 @@ interface Setting {
 const MAX_SHOWN = 120;
 
 function show(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value);
+  } catch {
+    // JSON.stringify recurses: a value nested thousands deep (JSON.parse takes it) overflows the stack.
+    return '(a value nested too deep to show)';
+  }
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 3)}...` : text;
 }
 
