@@ -18,7 +18,11 @@ const started = Date.now();
 function step(name, cmd, args, env = {}) {
   const t0 = Date.now();
   console.log(`\n== ${name}: ${[cmd, ...args].join(' ')}`);
-  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const status = res.status ?? 1;
   console.log(`== ${name}: ${status === 0 ? 'ok' : `FAILED (exit ${status})`} in ${secs} s`);
