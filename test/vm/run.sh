@@ -165,8 +165,6 @@ if [[ ! -e $JOB/merge ]]; then
   # /dev/fd/2 would get its own file offset and, on a regular file, clobber (or be clobbered by)
   # what we and our parent write there. (A "pipe" chardev reads X.in and writes X.out.)
   mkfifo "$JOB/stderr.in" "$JOB/stderr.out"
-  cat <"$JOB/stderr.out" >&2 &
-  RELAY=$!
   QEMU+=(-chardev "pipe,id=cerr,path=$JOB/stderr"
     -device virtserialport,chardev=cerr,name=cmb.stderr,nr=2)
 fi
@@ -176,37 +174,59 @@ if ((${others:-0} > 0)); then
   log "note: $others other test VM(s) running on this $(nproc)-CPU machine: expect slower runs"
 fi
 log "setup $(diff_s "$T0" "$T1") s; booting (timeout ${TIMEOUT} s, ${SMP} vCPU, ${MEM} MB)"
-# timeout puts its child in its own process group; --foreground keeps it in ours so that ^C and
-# CI cancellation reach it; the trap forwards TERM/INT/HUP to it.
-timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" <&3 &
-QPID=$!
-if ((!QUIET)); then
-  # Progress for long runs (CI logs): say when the guest starts the command.
-  (
-    while [[ ! -e $JOB/uptime-start ]]; do
-      sleep 0.5
-      kill -0 "$QPID" 2>/dev/null || exit 0
-    done
-    log "booted: command started $(diff_s "$T1" "$(now)") s after qemu started"
-  ) &
-  WATCH=$!
-fi
-trap 'kill -TERM $QPID 2>/dev/null; interrupted=1' TERM INT HUP
-interrupted=0
-wait "$QPID"
-qrc=$?
-while ((interrupted)) && kill -0 "$QPID" 2>/dev/null; do
+
+# One boot: sets qrc (qemu's exit, 124 = timeout) and T2; the trap (below) sets interrupted.
+boot() {
+  rm -f "$JOB/console.log" "$JOB/uptime-start" "$JOB/uptime-end" "$JOB/status"
+  if [[ -e $JOB/stderr.out ]]; then
+    cat <"$JOB/stderr.out" >&2 &
+    RELAY=$!
+  fi
+  # timeout puts its child in its own process group; --foreground keeps it in ours so that ^C
+  # and CI cancellation reach it; the trap forwards TERM/INT/HUP to it.
+  timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" <&3 &
+  QPID=$!
+  WATCH=""
+  if ((!QUIET)); then
+    # Progress for long runs (CI logs): say when the guest starts the command.
+    (
+      while [[ ! -e $JOB/uptime-start ]]; do
+        sleep 0.5
+        kill -0 "$QPID" 2>/dev/null || exit 0
+      done
+      log "booted: command started $(diff_s "$T1" "$(now)") s after qemu started"
+    ) &
+    WATCH=$!
+  fi
   wait "$QPID"
   qrc=$?
-done
-QPID=""
-T2=$(now)
-[[ -n ${WATCH:-} ]] && kill "$WATCH" 2>/dev/null && wait "$WATCH" 2>/dev/null
-if [[ -n $RELAY ]]; then
-  # qemu has exited, so the relay sees EOF; if qemu never opened the FIFO, unblock the relay.
-  exec 4<>"$JOB/stderr.out"
-  exec 4>&-
-  wait "$RELAY" 2>/dev/null
+  while ((interrupted)) && kill -0 "$QPID" 2>/dev/null; do
+    wait "$QPID"
+    qrc=$?
+  done
+  QPID=""
+  T2=$(now)
+  [[ -n $WATCH ]] && kill "$WATCH" 2>/dev/null && wait "$WATCH" 2>/dev/null
+  if [[ -n $RELAY ]]; then
+    # qemu has exited, so the relay sees EOF; if qemu never opened the FIFO, unblock the relay.
+    exec 4<>"$JOB/stderr.out"
+    exec 4>&-
+    wait "$RELAY" 2>/dev/null
+    RELAY=""
+  fi
+}
+
+interrupted=0
+trap 'kill -TERM $QPID 2>/dev/null; interrupted=1' TERM INT HUP
+boot
+# A VM that died before the command started (a boot-time crash or silent reset, seen once under
+# heavy load) is booted once more: nothing of the command has run yet, so this is safe.
+if [[ ! -f $JOB/status && ! -f $JOB/uptime-start ]] && ((qrc != 124 && !interrupted)); then
+  echo "vm: WARNING: the VM ended before the command started (qemu exit $qrc); console tail:" >&2
+  tail -n 15 "$JOB/console.log" 2>/dev/null | sed 's/^/  | /' >&2
+  echo "vm: booting once more" >&2
+  T1=$(now)
+  boot
 fi
 
 if [[ -f $JOB/status ]]; then
