@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorCode } from '../errors.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { validateFrame } from '../frame.js';
 import type {
@@ -68,6 +68,11 @@ export interface CanSocketOptions {
   interfacePollMs?: number;
   /** `close()` gives up flushing after this (ms) and drops the rest; default 5000. */
   closeTimeoutMs?: number;
+  /**
+   * When the interface does not exist at `start()` (ENODEV), start in state 'gone' and wait for it
+   * ('back' follows) instead of throwing; default false.
+   */
+  waitForInterface?: boolean;
 }
 
 /** Collaborators, with real defaults. */
@@ -177,9 +182,15 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       );
     }
     this.#binding ??= loadNativeBinding();
-    this.#open();
-    const info = this.#probe(this.interfaceName);
-    this.#state = info !== null && !info.up ? 'down' : 'up';
+    try {
+      this.#open();
+      const info = this.#probe(this.interfaceName);
+      this.#state = info !== null && !info.up ? 'down' : 'up';
+    } catch (err) {
+      if (this.#options.waitForInterface !== true || errorCode(err) !== 'ENODEV') throw err;
+      this.#log.warn({ err }, 'can interface missing; waiting for it');
+      this.#state = 'gone';
+    }
     const pollMs = this.#options.interfacePollMs ?? 1000;
     this.#pollTimer = setInterval(() => this.#pollInterface(), pollMs);
     this.#pollTimer.unref();

@@ -264,6 +264,17 @@ describe('CanSocket policy (scripted native binding)', () => {
     expect(drops).toEqual([['closed', 1, undefined]]);
   });
 
+  it('with waitForInterface, starts gone when the interface is missing and opens it when it appears', () => {
+    kernel.interfaces.delete('vcanT');
+    expect(() => open()).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    open({ waitForInterface: true });
+    expect(sock.state).toBe('gone');
+    kernel.addInterface('vcanT');
+    vi.advanceTimersByTime(100);
+    expect(states).toEqual(['back', 'up']);
+    expect(sock.state).toBe('up');
+  });
+
   it('refuses a second start and a bad interface name with coded errors', () => {
     open();
     expect(() => sock.start()).toThrow(expect.objectContaining({ code: 'ERR_CAN_SOCKET_STARTED' }));
