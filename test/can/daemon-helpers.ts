@@ -110,7 +110,8 @@ export class NsCandump {
 
   constructor(lab: NetnsLab, ns: Netns, iface: string) {
     // -e: error frames too (CAN_ERR_MASK), which candump leaves out by default.
-    this.child = lab.spawn(ns, 'candump', ['-L', '-e', iface]);
+    // stdbuf: candump's stdout is a pipe here, which stdio would buffer by 4 KiB.
+    this.child = lab.spawn(ns, 'stdbuf', ['-oL', 'candump', '-L', '-e', iface]);
     if (this.child.stdout === null) throw new Error('candump needs piped stdout');
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       const m = /^\(\d+\.\d+\) \S+ (\S+)/.exec(line);
