@@ -21,6 +21,12 @@ if [ ! -f "$here/dist/src/main.js" ]; then
   echo "install.sh: $here is not built: run \`npm ci\` there first" >&2
   exit 1
 fi
+# The unit runs the command's `#!/usr/bin/env node` with systemd's default PATH.
+node_path=$(command -v node)
+case "$node_path" in
+  /usr/local/sbin/* | /usr/local/bin/* | /usr/sbin/* | /usr/bin/* | /sbin/* | /bin/*) ;;
+  *) echo "install.sh: warning: node is $node_path, outside systemd's PATH; link it into /usr/local/bin" >&2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
