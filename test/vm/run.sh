@@ -91,8 +91,10 @@ SHARES=("$PROJECT" "$CWD" ${TMPDIR:+"$TMPDIR"} "${SHARES[@]}")
 declare -a FSDEV=()
 declare -A shared=()
 i=0
+# Shortest paths first, so that a parent folder is shared (and mounted) before its children,
+# which are then skipped as visible through it.
+mapfile -t SHARES < <(for d in "${SHARES[@]}"; do realpath -m "$d"; done | awk '{ print length($0) "\t" $0 }' | sort -n -s | cut -f2-)
 for d in "${SHARES[@]}"; do
-  d=$(realpath -m "$d")
   [[ -d $d && -z ${shared[$d]:-} && $d != / ]] || continue
   # Skip a folder already inside another share (it is visible through it).
   inside=0
