@@ -203,7 +203,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   health(): HealthSnapshot {
     const info = this.#multicast?.info ?? null;
     return {
-      can: { interface: this.#config.can.interface, state: this.#can?.state ?? 'idle' },
+      can: {
+        interface: this.#config.can.interface,
+        state: this.#can?.state ?? 'idle',
+        busState: this.#busState?.state ?? null,
+      },
       multicast: {
         group: info?.group ?? null,
         port: info?.port ?? null,

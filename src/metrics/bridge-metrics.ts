@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BridgeStats } from '../bridge/bridge.js';
+import type { CanBusState } from '../bridge/bus-state.js';
 import type { CanSocketState } from '../socketcan/can-socket-like.js';
 import { assessHealth } from './health.js';
 import type { HealthSnapshot, MulticastSideState } from './health.js';
@@ -33,6 +34,7 @@ export const METRIC_NAMES = [
   'cmb_can_rx_errors_total',
   'cmb_can_reopens_total',
   'cmb_can_state',
+  'cmb_can_bus_state',
   'cmb_multicast_datagrams_total',
   'cmb_multicast_send_errors_total',
   'cmb_multicast_receive_errors_total',
@@ -42,6 +44,12 @@ export const METRIC_NAMES = [
 ] as const;
 
 const CAN_STATES: readonly CanSocketState[] = ['idle', 'up', 'down', 'gone', 'closed'];
+const BUS_STATES: readonly CanBusState[] = [
+  'error-active',
+  'error-warning',
+  'error-passive',
+  'bus-off',
+];
 const MULTICAST_STATES: readonly MulticastSideState[] = ['idle', 'open', 'closed'];
 const DIRECTIONS = [
   ['toMulticast', 'to_multicast'],
@@ -198,6 +206,20 @@ export function createBridgeMetrics(
       const { can } = source.health();
       for (const state of CAN_STATES) {
         this.set({ interface: can.interface, state }, state === can.state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'cmb_can_bus_state',
+    help: "The CAN controller's error state from error frames: 1 for the current state, 0 for the others.",
+    labelNames: ['interface', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      const { can } = source.health();
+      if (can.busState === null) return;
+      for (const state of BUS_STATES) {
+        this.set({ interface: can.interface, state }, state === can.busState ? 1 : 0);
       }
     },
   });

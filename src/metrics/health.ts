@@ -2,6 +2,7 @@
  * The health verdict behind `/healthz`: healthy when both sides are open, i.e. the CAN interface
  * is up and the multicast bus is started. Pure: the daemon supplies the snapshot.
  */
+import type { CanBusState } from '../bridge/bus-state.js';
 import type { CanSocketState } from '../socketcan/can-socket-like.js';
 
 /** Where the multicast bus is: not started yet, open (joined, sending), or closed. */
@@ -9,7 +10,11 @@ export type MulticastSideState = 'idle' | 'open' | 'closed';
 
 /** Both sides as the daemon sees them now. */
 export interface HealthSnapshot {
-  can: { interface: string; state: CanSocketState };
+  /**
+   * `state`: the interface; `busState`: the controller's error state from error frames (reported,
+   * not judged: a bus-off controller recovers by itself or by `ip link`), null before the bridge runs.
+   */
+  can: { interface: string; state: CanSocketState; busState: CanBusState | null };
   multicast: { group: string | null; port: number | null; state: MulticastSideState };
 }
 

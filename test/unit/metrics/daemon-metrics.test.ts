@@ -167,6 +167,30 @@ describe('Daemon metrics endpoint', () => {
     expect((await get(daemon, '/healthz')).status).toBe(200);
   });
 
+  it('reports the bus state from error frames without judging it', async () => {
+    const { daemon, can } = build(ENABLED);
+    await daemon.start();
+    const before = await get(daemon, '/metrics');
+    expect(sample(before.body, 'cmb_can_bus_state{interface="vcan0",state="error-active"}')).toBe(
+      1,
+    );
+    // linux/can/error.h CAN_ERR_BUSOFF (0x40): the controller went bus-off.
+    can.receive([
+      makeFrame({
+        arbitrationId: 0x40,
+        isExtendedId: false,
+        isErrorFrame: true,
+        data: new Uint8Array(8),
+      }),
+    ]);
+    const { body } = await get(daemon, '/metrics');
+    expect(sample(body, 'cmb_can_bus_state{interface="vcan0",state="bus-off"}')).toBe(1);
+    expect(sample(body, 'cmb_can_bus_state{interface="vcan0",state="error-active"}')).toBe(0);
+    const health = await get(daemon, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ can: { state: 'up', busState: 'bus-off' } });
+  });
+
   it('reports the multicast side closed once the bus is gone', async () => {
     const { daemon } = build(ENABLED);
     await daemon.start();

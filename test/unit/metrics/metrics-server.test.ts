@@ -11,7 +11,7 @@ import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { FakeMulticastEndpoint } from '../../support/fake-multicast-endpoint.js';
 
 const HEALTHY: HealthSnapshot = {
-  can: { interface: 'vcan0', state: 'up' },
+  can: { interface: 'vcan0', state: 'up', busState: 'error-active' },
   multicast: { group: '239.74.163.2', port: 43113, state: 'open' },
 };
 
@@ -38,7 +38,7 @@ describe('assessHealth', () => {
     ['closed', 'closed', ['CAN interface vcan0 is closed', 'multicast bus is closed']],
   ] as const)('CAN %s and multicast %s give problems %j', (can, multicast, problems) => {
     const report = assessHealth({
-      can: { interface: 'vcan0', state: can },
+      can: { interface: 'vcan0', state: can, busState: null },
       multicast: { group: null, port: null, state: multicast },
     });
     expect(report.problems).toEqual(problems);
