@@ -24,9 +24,37 @@ describe.skipIf(skip !== null)('CanSocket through interface down/up and removal'
   const iface = uniqueIfname('st');
   let sock: CanSocket | undefined;
 
+  const late = uniqueIfname('sl');
+  let lateSock: CanSocket | undefined;
+
   afterAll(async () => {
     sock?.destroy();
+    lateSock?.destroy();
     await delLink(iface);
+    await delLink(late);
+  });
+
+  it('with waitForInterface, waits for an interface created after start', async () => {
+    lateSock = new CanSocket({
+      interface: late,
+      interfacePollMs: 200,
+      txMaxAgeMs: 0,
+      waitForInterface: true,
+    });
+    const s = lateSock;
+    const states: CanStateChange[] = [];
+    s.on('state', (change) => states.push(change));
+    s.start();
+    expect(s.state).toBe('gone');
+    expect(s.send(makeFrame({ arbitrationId: 0x31, isExtendedId: false }))).toBe(true);
+    await addVcan(late, 72);
+    const deadline = Date.now() + 30_000;
+    while (s.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(states).toEqual(['back', 'up']);
+    const rx = collectFrames(s, 1);
+    await cansendAll(late, ['333#CC']);
+    expect((await rx)[0]?.data).toEqual(Uint8Array.of(0xcc));
+    expect(s.counters.txFrames).toBe(1);
   });
 
   it('reports down, up, gone, back and resumes traffic', async () => {
