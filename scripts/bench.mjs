@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: builds when dist/ is older than the sources, then runs every benchmark in turn,
+ * each printing its own table. Each one also runs alone (see its header comment):
+ *
+ *   codec      node dist/bench/codec-bench.js        host
+ *   multicast  node dist/bench/multicast-bench.js    host (root: network namespaces)
+ *   socketcan  node dist/bench/socketcan-bench.js    test VM (re-runs itself there)
+ *   bridge     node dist/bench/bridge-bench.js       test VM (re-runs itself there)
+ *
+ * Usage: npm run bench [-- --only codec,bridge] [-- --quick]
+ *   --only LIST  run only these benchmarks
+ *   --quick      short runs where a benchmark has a quick mode (bridge)
+ * Exit status: 0 when every benchmark that ran succeeded, else 1.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } },
+});
+
+const benchmarks = [
+  { name: 'codec', script: 'dist/bench/codec-bench.js', args: [] },
+  { name: 'multicast', script: 'dist/bench/multicast-bench.js', args: [] },
+  { name: 'socketcan', script: 'dist/bench/socketcan-bench.js', args: [], optional: true },
+  {
+    name: 'bridge',
+    script: 'dist/bench/bridge-bench.js',
+    args: values.quick ? ['--quick'] : [],
+  },
+];
+const only = values.only?.split(',');
+
+/** Newest modification time (ms) of the .ts files under `dir`. */
+function newestTs(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestTs(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function needsBuild() {
+  const sources = Math.max(...['src', 'bench', 'test'].map((d) => newestTs(join(root, d))));
+  return benchmarks.some((b) => {
+    const js = join(root, b.script);
+    // Missing: build when its source exists (socketcan's is optional: another engineer's).
+    if (!existsSync(js)) return existsSync(join(root, b.script.slice(5).replace(/\.js$/, '.ts')));
+    return statSync(js).mtimeMs < sources;
+  });
+}
+
+if (needsBuild()) {
+  console.log('bench: building (npm run build)');
+  const res = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+}
+
+const failed = [];
+for (const b of benchmarks) {
+  if (only !== undefined && !only.includes(b.name)) continue;
+  const js = join(root, b.script);
+  if (!existsSync(js)) {
+    console.log(`\n=== ${b.name}: ${b.script} not present, skipped`);
+    continue;
+  }
+  console.log(`\n=== ${b.name}: node ${b.script} ${b.args.join(' ')}`);
+  const res = spawnSync(process.execPath, [js, ...b.args], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) {
+    console.log(`=== ${b.name}: FAILED (exit ${res.status ?? res.signal})`);
+    failed.push(b.name);
+  }
+}
+if (failed.length > 0) {
+  console.log(`\nbench: failed: ${failed.join(', ')}`);
+  process.exit(1);
+}
