@@ -17,7 +17,10 @@ function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
     // npm's own copy next to this Node (Debian: /usr/lib/node_modules/npm; nvm/tarball: lib/...).
-    resolve(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+    resolve(
+      dirname(process.execPath),
+      '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    ),
     '/usr/share/nodejs/node-gyp/bin/node-gyp.js',
     '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
   ];
