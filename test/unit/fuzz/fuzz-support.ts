@@ -15,12 +15,16 @@ import {
 import type { CanFrame } from '../../../src/frame.js';
 import { ACCEPTED_KEYS } from '../../../src/protocol/wire-keys.js';
 
-/** Every fuzz property runs from a fixed seed so CI is deterministic; change it to explore. */
-export const FUZZ_SEED = 0x5eed_c0de;
+/**
+ * Every fuzz property runs from a fixed seed so CI is deterministic. To explore, run e.g.
+ * `FUZZ_SEED=42 FUZZ_RUNS_FACTOR=20 npx vitest run test/unit/fuzz` and add what fails to corpus/.
+ */
+export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_c0de);
+const RUNS_FACTOR = Number(process.env.FUZZ_RUNS_FACTOR ?? 1);
 
-/** fast-check parameters: a fixed seed, `numRuns` runs. */
+/** fast-check parameters: the seed, `numRuns` runs (times FUZZ_RUNS_FACTOR). */
 export function fuzzParams(numRuns: number): { seed: number; numRuns: number } {
-  return { seed: FUZZ_SEED, numRuns };
+  return { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * RUNS_FACTOR)) };
 }
 
 /** One byte-level mutation of a datagram. */
