@@ -125,13 +125,24 @@ export class OurDaemons extends ProcessPair {
   constructor(
     readonly env: SystemEnv,
     readonly extraArgs: readonly string[] = [],
+    readonly nodeArgs: readonly string[] = [],
   ) {
     super();
   }
 
   #spawn(label: string, iface: string): BridgeProcess {
     const { group, port } = this.env;
-    const args = [BIN, 'run', '--can', iface, '--group', group, '--port', String(port)];
+    const args = [
+      ...this.nodeArgs,
+      BIN,
+      'run',
+      '--can',
+      iface,
+      '--group',
+      group,
+      '--port',
+      String(port),
+    ];
     args.push('--sender-id', `bench-${label}`, '--log-level', 'info', ...this.extraArgs);
     const child = spawn(process.execPath, args, {
       env: daemonEnv(),

@@ -16,6 +16,7 @@
  *   --latency-seconds 5
  *   --quick                       rates 500,2000,8000, 1.5 s steps, latency at 1000/s for 3 s
  *   --daemon-arg ARG              extra argument for our daemons (repeatable), e.g. --set k=v
+ *   --daemon-node-arg ARG         extra node option for our daemons (repeatable), e.g. --cpu-prof
  *   --json FILE                   also write every run as JSON
  *   --host-load "a b c"           the host's load average, for the report (the wrapper sets it)
  */
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     'latency-seconds': { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     'daemon-arg': { type: 'string', multiple: true, default: [] },
+    'daemon-node-arg': { type: 'string', multiple: true, default: [] },
     group: { type: 'string', default: '239.74.163.2' },
     port: { type: 'string', default: '43113' },
     json: { type: 'string' },
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
   };
   const wanted = values.systems.split(',');
   const factories: Record<string, () => BridgeSystem> = {
-    ours: () => new OurDaemons(env, values['daemon-arg']),
+    ours: () => new OurDaemons(env, values['daemon-arg'], values['daemon-node-arg']),
     python: () => new PythonBridges(env),
     cangw: () => new KernelGateway(env),
   };
