@@ -109,6 +109,8 @@ describe('can-multicast-bridge@.service', () => {
       RestartPreventExitStatus: ['78'],
     });
     expect(service.WatchdogSec?.[0]).toMatch(/^[1-9][0-9]*s$/);
+    // Retried for as long as it takes (a network without an address yet), not given up on.
+    expect(unit.Unit?.StartLimitIntervalSec).toEqual(['0']);
   });
 
   it('runs unprivileged in a sandbox with only the address families it uses', () => {
