@@ -109,9 +109,9 @@ export class NsCandump {
   readonly child: ChildProcess;
 
   constructor(lab: NetnsLab, ns: Netns, iface: string) {
-    // -e: error frames too (CAN_ERR_MASK), which candump leaves out by default.
-    // stdbuf: candump's stdout is a pipe here, which stdio would buffer by 4 KiB.
-    this.child = lab.spawn(ns, 'stdbuf', ['-oL', 'candump', '-L', '-e', iface]);
+    // `,#1FFFFFFF`: error frames too (every class of CAN_ERR_MASK), which candump leaves out by
+    // default. Not `-e`: candump refuses it together with the log format -L and exits.
+    this.child = lab.spawn(ns, 'candump', ['-L', `${iface},#1FFFFFFF`]);
     if (this.child.stdout === null) throw new Error('candump needs piped stdout');
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       const m = /^\(\d+\.\d+\) \S+ (\S+)/.exec(line);
