@@ -34,7 +34,8 @@ function framesFor(bus: number): string[] {
   return texts;
 }
 
-describe.skipIf(skip)('three bridges on three buses', () => {
+// Generous: the VM runs everything 10-50x slower than a host, more when it shares the CPUs.
+describe.skipIf(skip)('three bridges on three buses', { timeout: 300_000 }, () => {
   const lab = skip ? null : new NetnsLab('loop');
   let ns: Netns;
   let daemons: DaemonProcess[] = [];

@@ -21,7 +21,8 @@ const GROUP = '239.74.163.2';
 const hexOf = (text: string) =>
   encodeFrame({ ...parseFrameString(text, 'peer'), timestamp: 1 }).toString('hex');
 
-describe.skipIf(skip)('daemon policy on a real kernel', () => {
+// Generous: the VM runs everything 10-50x slower than a host, more when it shares the CPUs.
+describe.skipIf(skip)('daemon policy on a real kernel', { timeout: 300_000 }, () => {
   const lab = skip ? null : new NetnsLab('pol');
   let ns: Netns;
   let classic: DaemonProcess;
