@@ -21,8 +21,8 @@ Example: can-multicast-bridge run --can vcan0 --group 239.74.163.2
 ${CONFIG_OPTIONS_HELP}
 
 On SIGTERM/SIGINT it stops reading, flushes what is queued (bounded), logs the final statistics
-and exits 0. Exit status: 69 when the CAN interface or the multicast socket cannot be opened,
-70 on a fatal error while running, 78 for a bad configuration.`;
+and exits 0. Exit status: 69 when the CAN interface, the multicast socket or the metrics port
+cannot be opened, 70 on a fatal error while running, 78 for a bad configuration.`;
 
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine((strict) =>
