@@ -12,6 +12,7 @@
  * RSS growth is the last sample minus the first one after a warm-up of a quarter of the run (at
  * least one interval): the heap grows to its working size first.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NetnsLab } from '../test/support/netns.js';
 import type { JsonLinesPeer } from '../test/support/json-lines-peer.js';
@@ -47,6 +48,24 @@ export interface SoakResult {
   bToA: DirectionResult;
   rssMiB: Record<'A' | 'B', { baseline: number; end: number; growth: number; max: number }>;
   samples: { t: number; rssA: number; rssB: number }[];
+}
+
+const RMEM_MAX = '/proc/sys/net/core/rmem_max';
+/** The daemons ask 8 MiB for the group socket; the README's host setup raises the kernel cap to it. */
+const SOAK_RMEM_MAX = 8 * 1024 * 1024;
+
+/** UDP receive-buffer overflows in the network namespace of `pid` (/proc/PID/net/snmp). */
+function udpRcvbufErrors(pid: number): number {
+  try {
+    const lines = readFileSync(`/proc/${pid}/net/snmp`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,8 +118,12 @@ async function main(): Promise<number> {
   }
 
   const lab = new NetnsLab('soak');
+  // As a host set up per the README (net.core.rmem_max 8 MiB); restored at the end.
+  const rmemBefore = readFileSync(RMEM_MAX, 'utf8').trim();
+  if (Number(rmemBefore) < SOAK_RMEM_MAX) writeFileSync(RMEM_MAX, String(SOAK_RMEM_MAX));
   const cleanup = async (): Promise<void> => {
     await lab.destroy();
+    writeFileSync(RMEM_MAX, rmemBefore);
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
@@ -189,8 +212,8 @@ async function main(): Promise<number> {
     ]);
     // Let the last frames arrive (bounded), then count.
     const [ra, rb] = await Promise.all([
-      waitReceived(agentA, ID_B_TO_A, sentBA.count - sentBA.dropped, 30_000),
-      waitReceived(agentB, ID_A_TO_B, sentAB.count - sentAB.dropped, 30_000),
+      waitReceived(agentA, ID_B_TO_A, sentBA.count - sentBA.dropped, 60_000),
+      waitReceived(agentB, ID_A_TO_B, sentAB.count - sentAB.dropped, 60_000),
     ]);
     await sleep(1000);
     const [fa, fb] = await Promise.all([agentReport(agentA), agentReport(agentB)]);
@@ -228,6 +251,7 @@ async function main(): Promise<number> {
         );
       }
     }
+    const rcvbufErrors = [udpRcvbufErrors(pidA), udpRcvbufErrors(pidB)];
     const stops = await Promise.all(daemons.map((d) => d.stop()));
     stops.forEach((s, i) => {
       if (s.code !== 0) failures.push(`${daemons[i]?.name} exited ${s.code}`);
@@ -242,7 +266,7 @@ async function main(): Promise<number> {
       console.log(
         `${daemons[i]?.name}: to CAN ${st?.toCan?.frames} dropped ${JSON.stringify(st?.toCan?.dropped)}, ` +
           `to multicast ${st?.toMulticast?.frames} dropped ${JSON.stringify(st?.toMulticast?.dropped)}, ` +
-          `CAN kernel drops ${st?.can?.rxKernelDrops}, multicast send errors ${st?.multicast?.sendErrors} dropped ${JSON.stringify(st?.multicast?.dropped)}`,
+          `CAN kernel drops ${st?.can?.rxKernelDrops}, UDP RcvbufErrors ${rcvbufErrors[i]}, multicast send errors ${st?.multicast?.sendErrors} dropped ${JSON.stringify(st?.multicast?.dropped)}`,
       );
     });
     const result: SoakResult = {
