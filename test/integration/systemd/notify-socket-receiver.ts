@@ -76,7 +76,7 @@ export class NotifySocketReceiver {
 }
 
 /**
- * Every datagram received before a marker sent now through `send`: since sends are synchronous
+ * Every datagram received so far (cumulative), up to a marker sent now through `send`: sends are synchronous
  * and one socket's queue keeps order, this is "everything sent so far", with no sleeping.
  */
 export async function receivedSoFar(
