@@ -89,6 +89,8 @@ export interface SystemSummary {
   system: string;
   /** Highest offered rate without loss; 0 when none. */
   lossless: number;
+  /** The rate the generator achieved in that step (below the offered one on a busy machine). */
+  losslessAchieved: number;
   /** True when it was lossless at the highest rate tried (the real limit is higher). */
   capped: boolean;
   /** The first lossy rate and its loss in %, if any. */
@@ -101,10 +103,14 @@ export function summarize(system: string, runs: readonly Measured[]): SystemSumm
   const passed = new Set(steps.filter((r) => lost(r) === 0).map((r) => r.rate));
   const tried = [...new Set(steps.map((r) => r.rate))].sort((a, b) => a - b);
   let lossless = 0;
+  let losslessAchieved = 0;
   let firstLossy: SystemSummary['firstLossy'] = null;
   for (const rate of tried) {
     if (passed.has(rate)) {
       lossless = rate;
+      losslessAchieved = Math.max(
+        ...steps.filter((r) => r.rate === rate && lost(r) === 0).map(achievedRate),
+      );
       continue;
     }
     const worst = steps.filter((r) => r.rate === rate).map((r) => lost(r) / r.gen.sent);
@@ -113,7 +119,7 @@ export function summarize(system: string, runs: readonly Measured[]): SystemSumm
   }
   const latency = new Map<number, Measured>();
   for (const r of runs) if (r.kind === 'latency') latency.set(r.rate, r);
-  return { system, lossless, capped: firstLossy === null, firstLossy, latency };
+  return { system, lossless, losslessAchieved, capped: firstLossy === null, firstLossy, latency };
 }
 
 function p99(s: SystemSummary | undefined, rate: number): number {
@@ -130,14 +136,16 @@ export function summaryTable(
   summaries: readonly SystemSummary[],
   latencyRates: readonly number[],
 ): string {
-  const head = ['system', 'lossless up to (frames/s)', 'first lossy rate (loss)'];
+  const head = ['system', 'lossless up to, offered (achieved) frames/s', 'first lossy rate (loss)'];
   for (const r of latencyRates) head.push(`p50 @${r}/s`, `p99 @${r}/s`, `loss @${r}/s`);
   head.push(`CPU A+B us/frame @${latencyRates[0] ?? 0}/s`, 'VM CPU us/frame');
   const rows = [head, head.map(() => '---')];
   for (const s of summaries) {
     const row = [
       s.system,
-      s.lossless === 0 ? 'none tried' : `${s.capped ? '>= ' : ''}${s.lossless}`,
+      s.lossless === 0
+        ? 'none of the rates tried'
+        : `${s.capped ? '>= ' : ''}${s.lossless} (${s.losslessAchieved.toFixed(0)})`,
       s.firstLossy === null
         ? '-'
         : `${s.firstLossy.rate} (${s.firstLossy.lossPct.toFixed(s.firstLossy.lossPct < 1 ? 2 : 0)}%)`,
@@ -150,7 +158,7 @@ export function summaryTable(
       }
       const pct = (100 * lost(m)) / Math.max(1, m.gen.sent);
       row.push(
-        ms(percentile(m.rx.latenciesUs, 0.5)),
+        `${ms(percentile(m.rx.latenciesUs, 0.5))} (at ${achievedRate(m).toFixed(0)}/s)`,
         ms(percentile(m.rx.latenciesUs, 0.99)),
         `${pct.toFixed(pct > 0 && pct < 1 ? 2 : 0)}%`,
       );

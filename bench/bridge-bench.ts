@@ -17,11 +17,14 @@
  *   --quick                       rates 500,2000,8000, 1.5 s steps, latency at 1000/s for 3 s
  *   --daemon-arg ARG              extra argument for our daemons (repeatable), e.g. --set k=v
  *   --daemon-node-arg ARG         extra node option for our daemons (repeatable), e.g. --cpu-prof
+ *   --rmem-max BYTES              set net.core.rmem_max first (our daemon asks for 8 MiB of UDP
+ *                                 receive buffer, which the kernel caps at rmem_max; python-can
+ *                                 takes rmem_default either way)
  *   --json FILE                   also write every run as JSON
  *   --host-load "a b c"           the host's load average, for the report (the wrapper sets it)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     group: { type: 'string', default: '239.74.163.2' },
     port: { type: 'string', default: '43113' },
     json: { type: 'string' },
+    'rmem-max': { type: 'string' },
     'host-load': { type: 'string' },
   },
 });
@@ -226,6 +230,9 @@ async function main(): Promise<void> {
     sh('ip', ['link', 'add', 'dev', name, 'type', 'vcan']);
     sh('ip', ['link', 'set', 'dev', name, 'mtu', '72', 'up']);
   }
+  const rmemPath = '/proc/sys/net/core/rmem_max';
+  if (values['rmem-max'] !== undefined) writeFileSync(rmemPath, values['rmem-max']);
+  const rmem = (f: string): string => readFileSync(`/proc/sys/net/core/${f}`, 'utf8').trim();
   const started = new Date();
   const rx = new Receiver(ifaceA, ifaceB);
   const gen = new Generator(ifaceA);
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
     log(
       `# bridge bench ${started.toISOString()}: ${ifaceA} -> A -> ${env.group}:${env.port} (lo) -> B -> ${ifaceB}`,
     );
+    log(`# net.core.rmem_max ${rmem('rmem_max')}, rmem_default ${rmem('rmem_default')}`);
     log(
       `# rates ${rates.join(',')} x ${stepSeconds} s (retries ${retries}); latency at ${latencyRates.join(',')} x ${latencySeconds} s`,
     );
