@@ -76,8 +76,9 @@ export class NotifySocketReceiver {
 }
 
 /**
- * Every datagram received so far (cumulative), up to a marker sent now through `send`: sends are synchronous
- * and one socket's queue keeps order, this is "everything sent so far", with no sleeping.
+ * Every datagram received so far (cumulative), up to a marker sent now through `send`: sends
+ * are synchronous and one socket's queue keeps order, so this is "everything sent so far",
+ * with no sleeping.
  */
 export async function receivedSoFar(
   receiver: NotifySocketReceiver,
