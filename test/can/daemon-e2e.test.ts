@@ -14,8 +14,8 @@ import { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { NetnsLab } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { fixturePath, PYTHON } from '../support/python-can.js';
-import { fromPythonFields, toPythonFields } from '../support/python-fields.js';
-import type { PythonFields } from '../support/python-fields.js';
+import { frameFromJson, frameToJson } from '../support/frame-json.js';
+import type { FrameJson } from '../support/frame-json.js';
 import { skipReason } from './can-helpers.js';
 import { cansendIn, addVcanIn, NsCandump, sorted, startDaemon } from './daemon-helpers.js';
 import type { DaemonProcess } from './daemon-helpers.js';
@@ -131,10 +131,10 @@ describe.skipIf(skip)(
         await cansendIn(lab!, nsA, 'vcan0', FROM_CAN);
         const received = await python.waitFor('received', { timeoutMs: 120_000 });
         expect(received).toMatchObject({ count: FROM_CAN.length, errors: 0 });
-        const atPython = python.all('frame').map((e) => e.frame as PythonFields);
+        const atPython = python.all('frame').map((e) => e.frame as FrameJson);
         // The bridge's sender id travels in python-can's channel field.
         expect(new Set(atPython.map((f) => f.channel))).toEqual(new Set(['hostA']));
-        expect(sorted(atPython.map((f) => formatFrameString(fromPythonFields(f))))).toEqual(
+        expect(sorted(atPython.map((f) => formatFrameString(frameFromJson(f))))).toEqual(
           sorted(FROM_CAN),
         );
         await dumpB.waitFor(FROM_CAN.length);
@@ -147,7 +147,7 @@ describe.skipIf(skip)(
       it(`writes every kind of python-can frame to both CAN buses exactly once (${FROM_PYTHON.length} frames)`, async () => {
         const beforeA = dumpA.frames.length;
         const beforeB = dumpB.frames.length;
-        python.command({ cmd: 'send', frames: FROM_PYTHON.map(toPythonFields), rate: 2000 });
+        python.command({ cmd: 'send', frames: FROM_PYTHON.map(frameToJson), rate: 2000 });
         await python.waitFor('sent', {
           pred: (e) => e.count === FROM_PYTHON.length,
           timeoutMs: 120_000,

@@ -9,8 +9,8 @@ import { ip, NetnsLab } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { fixturePath, PYTHON } from '../support/python-can.js';
-import type { PythonFields } from '../support/python-fields.js';
-import { fromPythonFields } from '../support/python-fields.js';
+import type { FrameJson } from '../support/frame-json.js';
+import { frameFromJson } from '../support/frame-json.js';
 import { formatFrameString } from '../../src/frame-string.js';
 import { skipReason } from './can-helpers.js';
 import { addVcanIn, cansendIn, NsCandump, sorted, startDaemon } from './daemon-helpers.js';
@@ -83,9 +83,9 @@ describe.skipIf(skip)('three bridges on three buses', { timeout: 300_000 }, () =
     // Each bus shows every frame exactly once: its own (cansend's loopback copy) and the others'.
     for (const dump of dumps) expect(sorted(dump.frames)).toEqual(sorted(sent.flat()));
     // The listener got each frame once, stamped with the sender id of its origin bus.
-    const atPython = python.all('frame').map((e) => e.frame as PythonFields);
+    const atPython = python.all('frame').map((e) => e.frame as FrameJson);
     expect(
-      sorted(atPython.map((f) => `${String(f.channel)} ${formatFrameString(fromPythonFields(f))}`)),
+      sorted(atPython.map((f) => `${String(f.channel)} ${formatFrameString(frameFromJson(f))}`)),
     ).toEqual(sorted(BUSES.flatMap((bus, i) => (sent[i] ?? []).map((t) => `id-${bus} ${t}`))));
     const stats = await Promise.all(daemons.map((d) => d.stop()));
     for (const [i, s] of stats.entries()) {

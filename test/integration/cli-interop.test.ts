@@ -14,8 +14,8 @@ import { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { NetnsLab, netnsSkipReason } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { fixturePath, PYTHON, skipWithoutPythonCan } from '../support/python-can.js';
-import { toPythonFields } from '../support/python-fields.js';
-import type { PythonFields } from '../support/python-fields.js';
+import { frameToJson } from '../support/frame-json.js';
+import type { FrameJson } from '../support/frame-json.js';
 
 const BIN = fileURLToPath(new URL('../../bin/can-multicast-bridge', import.meta.url)).replace(
   /\/dist\/bin\//,
@@ -40,7 +40,7 @@ const FRAMES = everyFrameKind()
   .filter((f) => !(f.isErrorFrame && f.isExtendedId))
   .map((f) => ({ ...f, channel: 'cli' }));
 const TEXTS = FRAMES.map(formatFrameString);
-const noTimestamp = (f: PythonFields) => JSON.stringify({ ...f, timestamp: 0 });
+const noTimestamp = (f: FrameJson) => JSON.stringify({ ...f, timestamp: 0 });
 
 function collect(child: ChildProcess): {
   out: () => string;
@@ -115,15 +115,15 @@ describe.skipIf(skip)('CLI interop with python-can 4.1 across two namespaces', (
           ]),
         );
         await until(() => dump.err().includes('listening'), 'dump to listen');
-        peer.command({ cmd: 'send', frames: FRAMES.map(toPythonFields) });
+        peer.command({ cmd: 'send', frames: FRAMES.map(frameToJson) });
         expect(await dump.exit).toBe(0);
         const lines = dump
           .out()
           .trim()
           .split('\n')
-          .map((l) => JSON.parse(l) as PythonFields);
+          .map((l) => JSON.parse(l) as FrameJson);
         expect(lines.map(noTimestamp).sort()).toEqual(
-          FRAMES.map(toPythonFields).map(noTimestamp).sort(),
+          FRAMES.map(frameToJson).map(noTimestamp).sort(),
         );
         // The local receive time, as python-can's receiver sets it.
         for (const l of lines) expect(Math.abs(l.timestamp - Date.now() / 1000)).toBeLessThan(60);
@@ -153,9 +153,9 @@ describe.skipIf(skip)('CLI interop with python-can 4.1 across two namespaces', (
         expect(res.code).toBe(0);
         const received = await peer.waitFor('received', { timeoutMs: 15_000 });
         expect(received).toMatchObject({ count: TEXTS.length, errors: 0 });
-        const got = peer.all('frame').map((e) => e.frame as PythonFields);
+        const got = peer.all('frame').map((e) => e.frame as FrameJson);
         expect(got.map(noTimestamp).sort()).toEqual(
-          TEXTS.map((t) => toPythonFields(parseFrameString(t, 'cli')))
+          TEXTS.map((t) => frameToJson(parseFrameString(t, 'cli')))
             .map(noTimestamp)
             .sort(),
         );

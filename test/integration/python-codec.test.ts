@@ -9,14 +9,14 @@ import { encodeFrame } from '../../src/protocol/encode-frame.js';
 import { validFrame } from '../support/frame-arbitrary.js';
 import { MALFORMED } from '../support/malformed-datagrams.js';
 import { runPythonJson, skipWithoutPythonCan } from '../support/python-can.js';
-import { fromPythonFields, toPythonFields } from '../support/python-fields.js';
-import type { PythonFields } from '../support/python-fields.js';
+import { frameFromJson, frameToJson } from '../support/frame-json.js';
+import type { FrameJson } from '../support/frame-json.js';
 
 const ORACLE = 'codec_oracle.py';
 const skip = skipWithoutPythonCan();
 
 interface Generated {
-  messages: { fields: PythonFields; datagram: string }[];
+  messages: { fields: FrameJson; datagram: string }[];
 }
 
 describe.skipIf(skip)('codec vs python-can', () => {
@@ -29,7 +29,7 @@ describe.skipIf(skip)('codec vs python-can', () => {
     expect(messages).toHaveLength(600);
     for (const { fields, datagram } of messages) {
       const res = decodeDatagram(Buffer.from(datagram, 'hex'));
-      expect(res).toEqual({ ok: true, frame: fromPythonFields(fields) });
+      expect(res).toEqual({ ok: true, frame: frameFromJson(fields) });
       if (res.ok) expect(encodeFrame(res.frame).toString('hex')).toBe(datagram);
     }
   });
@@ -39,19 +39,19 @@ describe.skipIf(skip)('codec vs python-can', () => {
     const ours = frames.map((f) => encodeFrame(f).toString('hex'));
     const packed = runPythonJson<{ datagrams: string[] }>(ORACLE, {
       op: 'pack',
-      messages: frames.map(toPythonFields),
+      messages: frames.map(frameToJson),
     });
     expect(packed.datagrams).toEqual(ours);
-    const unpacked = runPythonJson<{ results: (PythonFields | { error: string })[] }>(ORACLE, {
+    const unpacked = runPythonJson<{ results: (FrameJson | { error: string })[] }>(ORACLE, {
       op: 'unpack',
       datagrams: ours,
     });
     // The python receiver replaces the timestamp with its receive time (1.0 in the oracle).
-    expect(unpacked.results).toEqual(frames.map((f) => toPythonFields({ ...f, timestamp: 1 })));
+    expect(unpacked.results).toEqual(frames.map((f) => frameToJson({ ...f, timestamp: 1 })));
   });
 
   it('rejects every malformed datagram that python-can rejects, and no other', () => {
-    const { results } = runPythonJson<{ results: (PythonFields | { error: string })[] }>(ORACLE, {
+    const { results } = runPythonJson<{ results: (FrameJson | { error: string })[] }>(ORACLE, {
       op: 'unpack',
       datagrams: MALFORMED.map((c) => Buffer.from(c.datagram).toString('hex')),
     });
