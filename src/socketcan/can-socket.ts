@@ -368,7 +368,8 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   #emitState(change: CanStateChange, err?: Error): void {
-    this.#log.info({ change, err }, 'can interface state');
+    // debug: the layer above (the bridge) logs each change once at info; this is the socket's view.
+    this.#log.debug({ change, err }, 'can interface state');
     if (err === undefined) this.emit('state', change);
     else this.emit('state', change, err);
   }
