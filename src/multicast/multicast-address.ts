@@ -76,7 +76,14 @@ export function resolveGroup(
 
   let interfaceAddress: string | null = null;
   if (interfaceName !== null) {
-    const entries = networkInterfaces()[interfaceName];
+    let all: ReturnType<NetworkInterfacesFn>;
+    try {
+      all = networkInterfaces();
+    } catch (err) {
+      // e.g. netlink denied by a sandbox: a start-up failure with a cause, not an internal error.
+      throw new MulticastError('ERR_MULTICAST_SOCKET', 'cannot list the network interfaces', err);
+    }
+    const entries = all[interfaceName];
     if (entries === undefined) {
       throw new MulticastError(
         'ERR_UNKNOWN_INTERFACE',

@@ -55,6 +55,24 @@ describe('resolveGroup', () => {
   });
 });
 
+describe('resolveGroup when the interfaces cannot be listed', () => {
+  // Regression: found by the systemd sandbox tests (netlink denied); it escaped as exit 70.
+  it('throws ERR_MULTICAST_SOCKET with the cause instead of a system error', () => {
+    const cause = Object.assign(
+      new Error('uv_interface_addresses returned Unknown system error 1'),
+      {
+        code: 'ERR_SYSTEM_ERROR',
+      },
+    );
+    const fail = () => {
+      throw cause;
+    };
+    expect(() => resolveGroup('239.74.163.2', 'eth0', fail)).toThrow(
+      expect.objectContaining({ code: 'ERR_MULTICAST_SOCKET', cause }),
+    );
+  });
+});
+
 describe('stripScope', () => {
   it.each([
     ['fe80::1%eth0', 'fe80::1'],
