@@ -339,8 +339,10 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
       const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 200);
       const fastId = nextId++;
       const statsBefore = statsLines(daemonA).length;
-      agentB.command({ cmd: 'stream', id: fastId, rate: 200 });
-      // 2 kbit/s is about 15 classic frames/s (16 bytes each): the queue fills within seconds.
+      // 2 kbit/s is about 15 classic frames/s (16 bytes each). With frames going stale after
+      // STALE_MS the queue settles near (rate - 15) * STALE_MS: at 400/s about 190 > QUEUE / 2.
+      // (At 200/s it settled near 92 and only a loaded VM's bursts pushed it past 128.)
+      agentB.command({ cmd: 'stream', id: fastId, rate: 400 });
       await until(
         () => (statsLines(daemonA).at(-1) as unknown as Stats).can.txQueued > QUEUE / 2,
         'a TX backlog',
