@@ -2,7 +2,7 @@
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { MulticastBus } from '../../src/multicast/multicast-bus.js';
-import { fakeSocketFactory } from './fake-udp-socket.js';
+import { fakeSocketFactory, loopbackOnly } from './fake-udp-socket.js';
 import type { FakeUdpSocket } from './fake-udp-socket.js';
 
 export interface CliRun {
@@ -14,19 +14,6 @@ export interface CliRun {
   sockets: FakeUdpSocket[];
   abort: () => void;
 }
-
-const LOOPBACK_ONLY = () => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4' as const,
-      mac: '00:00:00:00:00:00',
-      internal: true,
-      cidr: '127.0.0.1/8',
-    },
-  ],
-});
 
 export function runCliInProcess(
   argv: string[],
@@ -43,7 +30,7 @@ export function runCliInProcess(
       stdout: { write: (s: string) => ((out += s), true) },
       stderr: { write: (s: string) => ((err += s), true) },
       createBus: (options) =>
-        new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK_ONLY }),
+        new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: loopbackOnly }),
       clock,
       signal: controller.signal,
       env: {},

@@ -144,3 +144,17 @@ export function fakeSocketFactory(): { factory: UdpSocketFactory; sockets: FakeU
   };
   return { factory, sockets };
 }
+
+/** `os.networkInterfaces()` of a host with only `lo`: for buses on fake sockets. */
+export const loopbackOnly = () => ({
+  lo: [
+    {
+      address: '127.0.0.1',
+      netmask: '255.0.0.0',
+      family: 'IPv4' as const,
+      mac: '00:00:00:00:00:00',
+      internal: true,
+      cidr: '127.0.0.1/8',
+    },
+  ],
+});

@@ -11,7 +11,7 @@ import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
-import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
+import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cmb-cli-'));
 function configFile(content: unknown): string {
@@ -37,19 +37,6 @@ function logCapture() {
   });
   return { lines, createLogger: () => pino({ level: 'info' }, stream) };
 }
-
-const LOOPBACK = () => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4' as const,
-      mac: '00:00:00:00:00:00',
-      internal: true,
-      cidr: '127.0.0.1/8',
-    },
-  ],
-});
 
 describe('check-config', () => {
   it('prints the effective config of a valid file with command-line overrides applied', async () => {
@@ -108,7 +95,11 @@ describe('run', () => {
         daemonDeps: {
           createCanSocket: () => can,
           createMulticast: (options) =>
-            new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK }),
+            new MulticastBus({
+              ...options,
+              socketFactory: factory,
+              networkInterfaces: loopbackOnly,
+            }),
         },
         onReady: () => (ready = true),
       },

@@ -15,7 +15,7 @@ import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { validFrame } from '../../support/frame-arbitrary.js';
-import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
+import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 import {
   applyMutations,
   expectAcceptableFrame,
@@ -24,19 +24,6 @@ import {
   mutation,
   structuredDatagram,
 } from './fuzz-support.js';
-
-const LOOPBACK = () => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4' as const,
-      mac: '00:00:00:00:00:00',
-      internal: true,
-      cidr: '127.0.0.1/8',
-    },
-  ],
-});
 
 const SENDER_ID = 'bridge-a';
 const OTHER_BRIDGE = 'bridge-b';
@@ -137,7 +124,7 @@ describe('fuzzing the relay', () => {
           group: '239.74.163.2',
           port: 43113,
           socketFactory: factory,
-          networkInterfaces: LOOPBACK,
+          networkInterfaces: loopbackOnly,
         });
         await bus.start();
         const bridge = new Bridge({

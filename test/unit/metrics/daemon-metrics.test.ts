@@ -12,21 +12,8 @@ import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
-import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
+import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
-
-const LOOPBACK = () => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4' as const,
-      mac: '00:00:00:00:00:00',
-      internal: true,
-      cidr: '127.0.0.1/8',
-    },
-  ],
-});
 
 const daemons: Daemon[] = [];
 const servers: Server[] = [];
@@ -55,7 +42,7 @@ function build(overrides: Record<string, unknown> = {}) {
     logger: pino({ level: 'silent' }),
     createCanSocket: () => can,
     createMulticast: (options) =>
-      new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK }),
+      new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: loopbackOnly }),
   });
   daemons.push(daemon);
   return { daemon, can, sockets };
@@ -248,7 +235,11 @@ describe('Daemon metrics endpoint', () => {
         daemonDeps: {
           createCanSocket: () => can,
           createMulticast: (options) =>
-            new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: LOOPBACK }),
+            new MulticastBus({
+              ...options,
+              socketFactory: factory,
+              networkInterfaces: loopbackOnly,
+            }),
         },
       },
     );
