@@ -162,6 +162,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #sendPort = -1;
   #destination = '';
   #destPort = 0;
+  /** The send socket is connected to the group: sends skip dgram's per-datagram address lookup. */
+  #connected = false;
   #local = new Set<string>();
   #localRefreshedAt = 0;
   #abortStart: ((err: Error) => void) | null = null;
@@ -285,9 +287,11 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       const ifAddr = g.interfaceAddress;
       socketOption('setMulticastInterface', () => tx.setMulticastInterface(ifAddr));
     }
-    this.#sendPort = tx.address().port;
     this.#destination = g.scopedGroup;
     this.#destPort = port;
+    this.#connected = await this.#connect(tx);
+    this.#assertStarting();
+    this.#sendPort = tx.address().port;
     this.#refreshLocal(true);
 
     this.#info = {
@@ -302,6 +306,35 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       bindAddress,
     };
     this.#log.info({ ...this.#info }, 'multicast bus started');
+  }
+
+  /**
+   * connect(2)s the send socket to group:port, after IP_MULTICAST_IF / IPV6_MULTICAST_IF are set:
+   * the kernel routes the group and picks the source address once (linux net/ipv4/datagram.c
+   * `__ip4_datagram_connect` takes `inet->mc_index`/`mc_addr`; net/ipv6/datagram.c
+   * `__ip6_datagram_connect` binds a link-local scoped group to its `%scope` interface and uses
+   * `np->mcast_oif` otherwise), and sends without an address skip dgram's lookup and `sendto`'s
+   * per-datagram route lookup. The local port stays (the socket is bound), so own echoes are still
+   * recognised by it.
+   *
+   * Fallback, returning false: connect fails when the group has no route yet (ENETUNREACH in a
+   * namespace without a multicast route, or an interface still without an address); then the bus
+   * sends with an address as before (each send fails the same way until the route exists, counted).
+   */
+  async #connect(tx: UdpSocket): Promise<boolean> {
+    const err = await new Promise<Error | null>((resolve) => {
+      try {
+        tx.connect(this.#destPort, this.#destination, (e) => resolve(e ?? null));
+      } catch (e) {
+        resolve(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    if (err === null) return true;
+    this.#log.info(
+      { err, group: this.#destination, port: this.#destPort },
+      'send socket not connected: sending with the address',
+    );
+    return false;
   }
 
   /**
@@ -365,7 +398,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     const datagram = this.#codec.encodeFrame(frame);
     this.#pendingSends++;
     try {
-      tx.send(datagram, this.#destPort, this.#destination, this.#sendCallback(done));
+      if (this.#connected) tx.send(datagram, this.#sendCallback(done));
+      else tx.send(datagram, this.#destPort, this.#destination, this.#sendCallback(done));
     } catch (err) {
       // dgram throws synchronously only for a socket that is not running: count, never hang close().
       this.#pendingSends--;

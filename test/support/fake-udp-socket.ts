@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { BindOptions, RemoteInfo, SocketOptions } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import type { UdpSocket, UdpSocketFactory } from '../../src/multicast/udp-socket.js';
+import type { SendCallback, UdpSocket, UdpSocketFactory } from '../../src/multicast/udp-socket.js';
 
 /** A Node-style system error, as dgram throws and emits them. */
 export function systemError(code: string, errno: number, syscall: string): NodeJS.ErrnoException {
@@ -16,10 +16,19 @@ export function systemError(code: string, errno: number, syscall: string): NodeJ
   return err;
 }
 
+function codeError(code: string, message: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(message);
+  err.code = code;
+  return err;
+}
+
 export interface SentDatagram {
   msg: Uint8Array;
+  /** The destination: the connected one when `send` was called without. */
   port: number;
   address: string;
+  /** True when sent without a destination, on a connected socket. */
+  connected: boolean;
 }
 
 export class FakeUdpSocket extends EventEmitter implements UdpSocket {
@@ -34,6 +43,10 @@ export class FakeUdpSocket extends EventEmitter implements UdpSocket {
   /** Linux caps SO_RCVBUF at net.core.rmem_max (and reports twice the value, socket(7)). */
   rmemMax = 4 * 1024 * 1024;
   sent: SentDatagram[] = [];
+  /** Where `connect` pointed the socket, null when not connected. */
+  connectedTo: { port: number; address: string } | null = null;
+  /** Set to make connect fail with this error (in its callback, as dgram does). */
+  connectError: Error | null = null;
   /** Set to make the next bind emit this error instead of listening. */
   bindError: Error | null = null;
   membershipError: Error | null = null;
@@ -96,15 +109,33 @@ export class FakeUdpSocket extends EventEmitter implements UdpSocket {
     return { address: this.bound?.address ?? '0.0.0.0', family: 'IPv4', port: this.#port };
   }
 
+  connect(port: number, address: string, callback: (err?: Error | null) => void): void {
+    const err = this.connectError;
+    if (err === null) this.connectedTo = { port, address };
+    setImmediate(() => callback(err));
+  }
+
+  send(msg: Uint8Array, callback: SendCallback): void;
+  send(msg: Uint8Array, port: number, address: string, callback: SendCallback): void;
   send(
     msg: Uint8Array,
-    port: number,
-    address: string,
-    callback: (err: Error | null, bytes: number) => void,
+    portOrCallback: number | SendCallback,
+    address?: string,
+    callback?: SendCallback,
   ): void {
-    this.sent.push({ msg, port, address });
+    let cb: SendCallback;
+    if (typeof portOrCallback === 'function') {
+      // As dgram: a send without a destination needs a connected socket, and the reverse.
+      if (this.connectedTo === null) throw codeError('ERR_SOCKET_BAD_PORT', 'not connected');
+      cb = portOrCallback;
+      this.sent.push({ msg, ...this.connectedTo, connected: true });
+    } else {
+      if (this.connectedTo !== null) throw codeError('ERR_SOCKET_DGRAM_IS_CONNECTED', 'connected');
+      cb = callback!;
+      this.sent.push({ msg, port: portOrCallback, address: address!, connected: false });
+    }
     const err = this.sendError;
-    const done = (): void => callback(err, err === null ? msg.length : 0);
+    const done = (): void => cb(err, err === null ? msg.length : 0);
     if (this.holdSends) this.#held.push(done);
     else process.nextTick(done);
   }

@@ -200,6 +200,42 @@ describe('MulticastBus', () => {
     expect(bus.stats()).toMatchObject({ sent: 2, sendErrors: 0 });
   });
 
+  it('connects the send socket to group:port once, after the multicast interface, and sends without an address', async () => {
+    const { bus, tx } = setup({ interface: 'eth9' });
+    await bus.start();
+    expect(tx().connectedTo).toEqual({ port: 43113, address: DEFAULT_GROUP_IPV4 });
+    bus.send(frame);
+    await bus.close();
+    expect(tx().sent.map((d) => d.connected)).toEqual([true]);
+    expect(bus.info?.sendPort).toBe(50001);
+  });
+
+  it('connects to a link-local IPv6 group with its %scope (the kernel binds the socket to that interface)', async () => {
+    const { bus, tx } = setup({ group: 'ff12::1234', interface: 'eth9' });
+    await bus.start();
+    expect(tx().multicastInterface).toBe('::%eth9');
+    expect(tx().connectedTo).toEqual({ port: 43113, address: 'ff12::1234%eth9' });
+    await bus.close();
+  });
+
+  it('sends with the address when connect fails (no route to the group yet)', async () => {
+    const { factory, sockets } = fakeSocketFactory();
+    const noRoute: typeof factory = (options) => {
+      const sock = factory(options) as FakeUdpSocket;
+      sock.connectError = systemError('ENETUNREACH', -101, 'connect');
+      return sock;
+    };
+    const bus = new MulticastBus({ group: DEFAULT_GROUP_IPV4, socketFactory: noRoute });
+    await bus.start();
+    await bus.sendAsync(frame);
+    await bus.close();
+    expect(sockets[1]?.connectedTo).toBeNull();
+    expect(sockets[1]?.sent).toMatchObject([
+      { port: 43113, address: DEFAULT_GROUP_IPV4, connected: false },
+    ]);
+    expect(bus.stats()).toMatchObject({ sent: 1, sendErrors: 0 });
+  });
+
   it('refuses an invalid frame with the codec error and sends nothing', async () => {
     const { bus, tx } = setup();
     await bus.start();
