@@ -108,6 +108,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #dropsBase = 0;
   #queue: TxQueue;
   #flushScheduled = false;
+  #flushImmediate: NodeJS.Immediate | null = null;
   #waitingWritable = false;
   #backoffTimer: NodeJS.Timeout | null = null;
   #backoffMs = 0;
@@ -286,6 +287,9 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       if (t !== null) clearTimeout(t);
     }
     this.#pollTimer = this.#backoffTimer = this.#closeTimer = null;
+    if (this.#flushImmediate !== null) clearImmediate(this.#flushImmediate);
+    this.#flushImmediate = null;
+    this.#flushScheduled = false;
   }
 
   #open(): void {
@@ -421,8 +425,12 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    // Frames queued in the same synchronous run go out in one sendmmsg.
-    queueMicrotask(() => {
+    // Once per event-loop turn, in the check phase after poll: Node runs the microtask queue after
+    // every callback from libuv (e.g. after each of the up to 32 datagrams uv__udp_recvmsg reads
+    // per readiness, libuv src/unix/udp.c), so a microtask would send each frame alone. With
+    // setImmediate, every frame queued by the callbacks of one poll phase shares one sendmmsg.
+    this.#flushImmediate = setImmediate(() => {
+      this.#flushImmediate = null;
       this.#flushScheduled = false;
       this.#flush();
     });

@@ -5,10 +5,8 @@ import type { CanTxDropReason } from '../../../src/socketcan/can-socket-like.js'
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { FakeKernel } from './fake-raw-binding.js';
+import { nextTurn, useFakeTimersButImmediate } from './loop-turn.js';
 
-const flushMicrotasks = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
 const frame = (id: number) =>
   makeFrame({ arbitrationId: id, isExtendedId: false, data: Uint8Array.of(id) });
 
@@ -18,7 +16,7 @@ describe('CanSocket TX backlog drop and block', () => {
   let drops: [CanTxDropReason, number][];
 
   beforeEach(() => {
-    vi.useFakeTimers();
+    useFakeTimersButImmediate();
     kernel = new FakeKernel();
     kernel.addInterface('vcanB');
     drops = [];
@@ -38,7 +36,7 @@ describe('CanSocket TX backlog drop and block', () => {
   it('drops the backlog waiting for writability, counted, and later frames go out', async () => {
     kernel.sendScript.push({ accept: 1, errno: 'EAGAIN' });
     for (const id of [1, 2, 3, 4]) sock.send(frame(id));
-    await flushMicrotasks();
+    await nextTurn();
     expect(kernel.written).toHaveLength(1);
     expect(sock.dropQueued('bus_off')).toBe(3);
     expect(drops).toEqual([['bus_off', 3]]);
@@ -53,12 +51,12 @@ describe('CanSocket TX backlog drop and block', () => {
     sock.setTxBlocked('bus_off');
     expect(sock.send(frame(1))).toBe(false);
     expect(sock.send(frame(2))).toBe(false);
-    await flushMicrotasks();
+    await nextTurn();
     expect(kernel.written).toHaveLength(0);
     expect(sock.counters.txDropped.bus_off).toBe(2);
     sock.setTxBlocked(null);
     expect(sock.send(frame(3))).toBe(true);
-    await flushMicrotasks();
+    await nextTurn();
     expect(kernel.written).toHaveLength(1);
   });
 });

@@ -6,10 +6,7 @@ import type { CanStateChange, CanTxDropReason } from '../../../src/socketcan/can
 import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { FakeKernel } from './fake-raw-binding.js';
-
-const flushMicrotasks = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
+import { nextTurn, useFakeTimersButImmediate } from './loop-turn.js';
 
 function frame(id: number, extra: Partial<CanFrame> = {}): CanFrame {
   return makeFrame({
@@ -44,7 +41,7 @@ describe('CanSocket policy (scripted native binding)', () => {
   }
 
   beforeEach(() => {
-    vi.useFakeTimers();
+    useFakeTimersButImmediate();
     kernel = new FakeKernel();
     kernel.addInterface('vcanT');
     nowMs = 1000;
@@ -61,7 +58,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     for (const id of [1, 2, 3]) expect(sock.send(frame(id))).toBe(true);
     expect(kernel.written).toHaveLength(0);
-    await flushMicrotasks();
+    await nextTurn();
     expect(writtenIds(kernel)).toEqual([1, 2, 3]);
     expect(kernel.last.sendCalls).toBe(1);
     expect(sock.counters).toMatchObject({ txFrames: 3, txBatches: 1, txQueued: 0 });
@@ -71,11 +68,11 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     kernel.sendScript.push({ accept: 1, errno: 'EAGAIN' });
     for (const id of [1, 2, 3]) sock.send(frame(id));
-    await flushMicrotasks();
+    await nextTurn();
     expect(writtenIds(kernel)).toEqual([1]);
     expect(kernel.last.onWritable).not.toBeNull();
     sock.send(frame(4));
-    await flushMicrotasks();
+    await nextTurn();
     expect(writtenIds(kernel)).toEqual([1]);
     kernel.last.fireWritable();
     expect(writtenIds(kernel)).toEqual([1, 2, 3, 4]);
@@ -87,7 +84,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     open({ txBackoffMinMs: 2, txBackoffMaxMs: 8 });
     kernel.sendScript.push({ accept: 0, errno: 'ENOBUFS' }, { accept: 0, errno: 'ENOBUFS' });
     sock.send(frame(1));
-    await flushMicrotasks();
+    await nextTurn();
     expect(kernel.written).toHaveLength(0);
     vi.advanceTimersByTime(2);
     expect(kernel.written).toHaveLength(0);
@@ -102,14 +99,14 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     kernel.sendScript.push({ accept: 0, errno: 'ENETDOWN' });
     sock.send(frame(7));
-    await flushMicrotasks();
+    await nextTurn();
     expect(states).toEqual(['down']);
     expect(sock.state).toBe('down');
     sock.send(frame(8));
-    await flushMicrotasks();
+    await nextTurn();
     expect(kernel.written).toHaveLength(0);
     vi.advanceTimersByTime(100);
-    await flushMicrotasks();
+    await nextTurn();
     expect(states).toEqual(['down', 'up']);
     expect(writtenIds(kernel)).toEqual([7, 8]);
   });
@@ -136,7 +133,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     expect(states).toEqual(['gone']);
     expect(first.closed).toBe(true);
     sock.send(frame(5));
-    await flushMicrotasks();
+    await nextTurn();
     vi.advanceTimersByTime(300);
     expect(sock.state).toBe('gone');
     kernel.addInterface('vcanT', 72, false);
@@ -147,7 +144,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     const info = kernel.interfaces.get('vcanT');
     if (info !== undefined) info.up = true;
     vi.advanceTimersByTime(100);
-    await flushMicrotasks();
+    await nextTurn();
     expect(states).toEqual(['gone', 'back', 'up']);
     expect(writtenIds(kernel)).toEqual([5]);
     expect(sock.counters.reopens).toBe(1);
@@ -167,13 +164,13 @@ describe('CanSocket policy (scripted native binding)', () => {
     open({ txMaxAgeMs: 500 });
     kernel.sendScript.push({ accept: 0, errno: 'ENETDOWN' });
     sock.send(frame(1));
-    await flushMicrotasks();
+    await nextTurn();
     nowMs += 400;
     sock.send(frame(2));
     nowMs += 200;
     vi.advanceTimersByTime(100);
     expect(drops).toEqual([['stale', 1, undefined]]);
-    await flushMicrotasks();
+    await nextTurn();
     expect(writtenIds(kernel)).toEqual([2]);
     expect(sock.counters.txDropped.stale).toBe(1);
   });
@@ -203,7 +200,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     kernel.sendScript.push({ accept: 1, errno: 'EINVAL' });
     for (const id of [1, 2, 3]) sock.send(frame(id));
-    await flushMicrotasks();
+    await nextTurn();
     expect(writtenIds(kernel)).toEqual([1, 3]);
     expect(drops).toEqual([['rejected', 1, 'EINVAL']]);
   });
@@ -233,7 +230,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     kernel.sendScript.push({ accept: 0, errno: 'EAGAIN' });
     sock.send(frame(1));
-    await flushMicrotasks();
+    await nextTurn();
     const closes: number[] = [];
     sock.on('close', () => closes.push(1));
     const p1 = sock.close();
@@ -254,7 +251,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     open();
     kernel.sendScript.push({ accept: 0, errno: 'EAGAIN' });
     sock.send(frame(1));
-    await flushMicrotasks();
+    await nextTurn();
     const events: string[] = [];
     sock.on('error', (e) => events.push(`error:${e.message}`));
     sock.on('close', () => events.push('close'));
