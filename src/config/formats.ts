@@ -8,6 +8,7 @@ import convict from 'convict';
 import { isIPv4, isIPv6 } from 'node:net';
 import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from './can-filter.js';
 import { CidrSyntaxError, parseCidr } from './cidr.js';
+import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../socketcan/interface-name.js';
 import { SENDER_ID_MAX_LENGTH } from './sender-id.js';
 
 /** The limits a schema item may carry next to its format. */
@@ -71,10 +72,6 @@ function failure(fn: () => unknown): string | undefined {
   }
 }
 
-// linux/net/core/dev.c dev_valid_name: at most IFNAMSIZ - 1 (15) bytes, not "." or "..", no '/', ':' or whitespace.
-const IFNAME = /^[^/:\s]{1,15}$/;
-const IFNAME_TEXT = 'a network interface name (1 to 15 characters, no "/", ":" or whitespace)';
-
 function isMulticastAddress(text: string): boolean {
   if (isIPv4(text)) {
     const first = Number(text.split('.')[0]);
@@ -108,12 +105,14 @@ export const FORMATS = {
   },
   'cmb-interface': {
     describe: ({ allowEmpty }) =>
-      allowEmpty ? `${IFNAME_TEXT}, or "" to let the kernel choose` : IFNAME_TEXT,
+      allowEmpty ? `${INTERFACE_NAME_TEXT}, or "" to let the kernel choose` : INTERFACE_NAME_TEXT,
+    // linux/net/core/dev.c dev_valid_name, on the UTF-8 bytes (src/socketcan/interface-name.ts).
     check: (v, { allowEmpty }) =>
-      typeof v === 'string' &&
-      ((allowEmpty === true && v === '') || (IFNAME.test(v) && v !== '.' && v !== '..'))
-        ? undefined
-        : '',
+      typeof v !== 'string'
+        ? ''
+        : allowEmpty === true && v === ''
+          ? undefined
+          : interfaceNameProblem(v),
     fromString: identity,
   },
   'cmb-multicast-group': {

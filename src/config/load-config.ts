@@ -12,6 +12,8 @@ import type { BridgeConfig, DirectionConfig } from './bridge-config.js';
 import { parseCanFilters } from './can-filter.js';
 import { parseCidr } from './cidr.js';
 import { explainInvalid, FORMATS, registerConvictFormats } from './formats.js';
+import { findJsonSyntaxError } from './json-syntax-error.js';
+import { oneLine, showName } from './one-line.js';
 import type { ConfigKey, RawConfig, RawDirection } from './schema.js';
 import { configGroups, configKeys, configSchema, ENV_PREFIX } from './schema.js';
 import { deriveSenderId } from './sender-id.js';
@@ -30,7 +32,10 @@ export interface ConfigProblem {
   readonly expected: string;
 }
 
-/** A configuration that cannot be used; `problems` lists each fault (empty for file errors). */
+/**
+ * A configuration that cannot be used; `problems` lists each fault (empty for file errors). The
+ * message has one line per problem: user text in it (keys, values, file names) is escaped.
+ */
 export class ConfigError extends BridgeError {
   constructor(
     message: string,
@@ -68,16 +73,20 @@ const MAX_SHOWN = 120;
 function show(value: unknown): string {
   let text: string;
   try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value);
+    text = value === undefined ? 'undefined' : oneLine(JSON.stringify(value));
   } catch {
     // JSON.stringify recurses: a value nested thousands deep (JSON.parse takes it) overflows the stack.
     return '(a value nested too deep to show)';
   }
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 3)}...` : text;
+  if (text.length <= MAX_SHOWN) return text;
+  const cut = text.slice(0, MAX_SHOWN - 3);
+  // Never end on the first half of a surrogate pair.
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}...`;
 }
 
+/** One line: keys from the file or command line may hold anything, "\n" included. */
 function describeProblem(p: ConfigProblem): string {
-  return `${p.key} = ${show(p.value)} (from ${p.source}): ${p.expected}`;
+  return oneLine(`${showName(p.key)} = ${show(p.value)} (from ${p.source}): ${p.expected}`);
 }
 
 function editDistance(a: string, b: string): number {
@@ -119,19 +128,24 @@ function typeName(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
-function jsonErrorPlace(text: string, message: string): string {
-  const match = /at position (\d+)/.exec(message);
-  if (!match || /line \d+/.test(message)) return message;
-  const before = text.slice(0, Number(match[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message} (line ${line} column ${column})`;
+/**
+ * Why JSON.parse refused `text`, on one line with the place. V8's own message has no position for
+ * an unexpected token and quotes the text around it, line breaks included.
+ */
+function jsonProblem(text: string, err: unknown): string {
+  if (/^[ \t\n\r]*$/.test(text)) return 'the file is empty ({} means all defaults)';
+  const e = findJsonSyntaxError(text);
+  // Not expected: the scanner follows RFC 8259 as JSON.parse does.
+  if (e === null) return oneLine(err instanceof Error ? err.message : String(err));
+  const hint = e.hint === undefined ? '' : `: ${e.hint}`;
+  return `expected ${e.expected} but found ${e.found} (line ${e.line} column ${e.column})${hint}`;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
+  const name = showName(file);
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -141,22 +155,30 @@ function readConfigFile(file: string): Record<string, unknown> {
           ? 'permission denied'
           : code === 'EISDIR'
             ? 'it is a directory'
-            : (err as Error).message;
-    throw new ConfigError(`cannot read config file ${file}: ${why}`, [], { cause: err });
+            : oneLine((err as Error).message);
+    throw new ConfigError(`cannot read config file ${name}: ${why}`, [], { cause: err });
   }
+  const bom = bytes.subarray(0, 2).toString('hex');
+  if (bom === 'fffe' || bom === 'feff') {
+    throw new ConfigError(
+      `config file ${name} is not valid JSON: it is UTF-16 (byte order mark ${bom.toUpperCase()}); save it as UTF-8`,
+    );
+  }
+  let text = bytes.toString('utf8');
+  // A UTF-8 byte order mark (Windows editors write one): RFC 8259 section 8.1 lets parsers ignore
+  // it; JSON.parse does not.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    const why =
-      text.trim() === ''
-        ? 'the file is empty ({} means all defaults)'
-        : jsonErrorPlace(text, (err as Error).message);
-    throw new ConfigError(`config file ${file} is not valid JSON: ${why}`, [], { cause: err });
+    throw new ConfigError(`config file ${name} is not valid JSON: ${jsonProblem(text, err)}`, [], {
+      cause: err,
+    });
   }
   if (!isPlainObject(parsed)) {
     throw new ConfigError(
-      `config file ${file} must hold a JSON object with config keys, not ${typeName(parsed)}`,
+      `config file ${name} must hold a JSON object with config keys, not ${typeName(parsed)}`,
     );
   }
   return parsed;
@@ -204,7 +226,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
 
   if (options.file !== undefined) {
     const file = options.file;
-    const source = `file ${file}`;
+    const source = `file ${showName(file)}`;
     const walk = (obj: Record<string, unknown>, prefix: string): void => {
       for (const [name, value] of Object.entries(obj)) {
         const key = prefix === '' ? name : `${prefix}.${name}`;
@@ -214,7 +236,7 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
             key,
             value,
             source,
-            expected: `a key with a dot; nest it instead, e.g. {"${head}": {"${rest.join('.')}": ...}}`,
+            expected: `a key with a dot; nest it instead, e.g. {${JSON.stringify(head)}: {${JSON.stringify(rest.join('.'))}: ...}}`,
           });
         } else if (byKey.has(key)) {
           settings.set(key, { value, source });
@@ -290,7 +312,9 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     // The checks above already passed; this is convict's own strict pass, as a backstop.
     config.validate({ allowed: 'strict' });
   } catch (err) {
-    throw new ConfigError(`invalid configuration: ${(err as Error).message}`, [], { cause: err });
+    throw new ConfigError(`invalid configuration: ${oneLine((err as Error).message)}`, [], {
+      cause: err,
+    });
   }
   return resolveConfig(config.getProperties(), options.hostname ?? osHostname());
 }

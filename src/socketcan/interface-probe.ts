@@ -1,5 +1,9 @@
 /** Looks a network interface up by name in sysfs (Documentation/ABI/testing/sysfs-class-net). */
 import { readFileSync } from 'node:fs';
+import { isInterfaceName } from './interface-name.js';
+
+/** The kernel's interface-name rule (dev_valid_name); also keeps sysfs paths safe. */
+export { isInterfaceName };
 
 export interface InterfaceInfo {
   ifindex: number;
@@ -13,11 +17,6 @@ export type InterfaceProbe = (name: string) => InterfaceInfo | null;
 
 /** linux/if.h: `IFF_UP`. */
 const IFF_UP = 0x1;
-
-/** A name that is safe to put in a sysfs path and that the kernel accepts (IFNAMSIZ - 1 bytes). */
-export function isInterfaceName(name: string): boolean {
-  return /^[^/\s:]{1,15}$/.test(name) && name !== '.' && name !== '..';
-}
 
 /** The default probe: three small sysfs reads (microseconds; run at the poll interval). */
 export function sysfsInterfaceProbe(name: string): InterfaceInfo | null {

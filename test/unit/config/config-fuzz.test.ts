@@ -12,6 +12,7 @@ import {
 } from '../../../src/config/can-filter.js';
 import { CidrSyntaxError, cidrContains, parseCidr } from '../../../src/config/cidr.js';
 import { exampleConfig } from '../../../src/config/config-docs.js';
+import { showName } from '../../../src/config/one-line.js';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 import { configKeys } from '../../../src/config/schema.js';
 
@@ -124,7 +125,8 @@ describe('fuzzing loadConfig', () => {
           expect(err).toBeInstanceOf(ConfigError);
           const e = err as ConfigError;
           expect(e.problems.length).toBeGreaterThan(0);
-          for (const p of e.problems) expect(e.message).toContain(p.key);
+          // Keys show as is, or quoted when they hold whitespace, quotes or controls (one line).
+          for (const p of e.problems) expect(e.message).toContain(showName(p.key));
         }
       }),
       { numRuns: 300 },
