@@ -12,7 +12,7 @@ export {
 } from './frame.js';
 export { formatFrameString, parseFrameString } from './frame-string.js';
 export { BridgeError } from './errors.js';
-export { encodeFrame, InvalidFrameError } from './protocol/encode-frame.js';
+export { encodeFrame, encodeFrameInto, InvalidFrameError } from './protocol/encode-frame.js';
 export type { EncodeFault } from './protocol/encode-frame.js';
 export { decodeDatagram, isDecodeFault } from './protocol/decode-datagram.js';
 export type { DecodeDropReason, DecodeFault, DecodeResult } from './protocol/decode-datagram.js';

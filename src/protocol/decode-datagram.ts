@@ -10,6 +10,7 @@
  */
 import { validateFrameFields } from '../frame.js';
 import type { CanChannel, CanFrame, FrameFault } from '../frame.js';
+import { decodeCanonical } from './decode-canonical.js';
 import { ACCEPTED_KEYS, MAX_DATAGRAM_BYTES } from './wire-keys.js';
 
 /** Why a datagram could not be decoded at all (as opposed to decoding to an invalid frame). */
@@ -384,6 +385,18 @@ function bool(r: Reader): boolean {
  * never checks the sender's timestamp, so neither does this).
  */
 export function decodeDatagram(buf: Uint8Array, receiveTimestamp?: number): DecodeResult {
+  if (buf.length > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'too_large' };
+  // Nearly every datagram is laid out as python-can writes it; the general parser takes the rest.
+  const frame = decodeCanonical(buf, receiveTimestamp);
+  if (frame !== null) return { ok: true, frame };
+  return decodeAnyLayout(buf, receiveTimestamp);
+}
+
+/**
+ * `decodeDatagram` without the fast path for python-can's own layout: the general msgpack parser
+ * alone (exported so tests can hold the two paths to the same results).
+ */
+export function decodeAnyLayout(buf: Uint8Array, receiveTimestamp?: number): DecodeResult {
   if (buf.length > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'too_large' };
   try {
     return decode(buf, receiveTimestamp);

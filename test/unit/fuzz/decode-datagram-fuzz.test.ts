@@ -5,7 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanFrame } from '../../../src/frame.js';
-import { decodeDatagram, isDecodeFault } from '../../../src/protocol/decode-datagram.js';
+import { decodeCanonical } from '../../../src/protocol/decode-canonical.js';
+import {
+  decodeAnyLayout,
+  decodeDatagram,
+  isDecodeFault,
+} from '../../../src/protocol/decode-datagram.js';
 import type { DecodeDropReason, DecodeResult } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { validFrame } from '../../support/frame-arbitrary.js';
@@ -58,6 +63,11 @@ function checkDecode(buf: Uint8Array): DecodeResult {
     throw new Error(`decodeDatagram threw on ${Buffer.from(buf).toString('hex')}`, { cause: err });
   }
   expect(kept.ok).toBe(replaced.ok);
+  // The fast path for python-can's own layout decides nothing the general parser would not.
+  expect(replaced).toEqual(decodeAnyLayout(buf, RECEIVED_AT));
+  expect(kept).toEqual(decodeAnyLayout(buf));
+  const fast = decodeCanonical(buf, RECEIVED_AT);
+  if (fast !== null) expect(replaced).toEqual({ ok: true, frame: fast });
   if (replaced.ok) {
     const frame = replaced.frame;
     expect(frame.timestamp).toBe(RECEIVED_AT);
