@@ -10,7 +10,11 @@
  * - the send socket has its own ephemeral port, so our datagrams that the kernel loops back
  *   (multicast loop stays on so python-can programs on this host see our frames) are recognised by
  *   source port and local address and dropped as 'own_echo'. python-can sends from port 43113, so
- *   its frames, even from this host, are never mistaken for ours.
+ *   its frames, even from this host, are never mistaken for ours. It is connected to the group
+ *   (src/multicast/open-sockets.ts `connectSocket`), so sends skip the per-datagram lookup.
+ *
+ * The interface carrying the group is watched (src/multicast/interface-watch.ts): when it is
+ * deleted and re-created, or comes back up, both sockets are opened again and swapped in.
  */
 import { EventEmitter } from 'node:events';
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
@@ -26,11 +30,22 @@ import {
   DEFAULT_PORT,
   DEFAULT_RECV_BUFFER_BYTES,
 } from './defaults.js';
+import { systemTimers } from './bus-timers.js';
+import type { BusTimers, CancelTimer } from './bus-timers.js';
 import { FrameQueue } from './frame-queue.js';
+import { InterfaceWatch, sysfsInterfaceIndex } from './interface-watch.js';
+import type { InterfaceIndexFn, RejoinReason } from './interface-watch.js';
 import { localAddresses, resolveGroup, stripScope } from './multicast-address.js';
-import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
+import type { IpFamily, NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
-import type { MulticastErrorCode } from './multicast-error.js';
+import {
+  connectSocket,
+  openReceiveSocket,
+  openSendSocket,
+  setRecvBuffer,
+  wildcardAddress,
+} from './open-sockets.js';
+import type { SocketOpener } from './open-sockets.js';
 import { createUdpSocket } from './udp-socket.js';
 import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
 
@@ -70,7 +85,17 @@ export interface MulticastBusOptions {
   socketFactory?: UdpSocketFactory;
   codec?: MulticastCodec;
   networkInterfaces?: NetworkInterfacesFn;
-  /** Seconds since the epoch, float. */
+  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
+  interfaceIndex?: InterfaceIndexFn;
+  /**
+   * How often to look whether the interface carrying the group went away or came back (and
+   * re-join then), in milliseconds; 0 turns the watch off. Default 1000. Failed sends
+   * (ENODEV, EADDRNOTAVAIL, ...) make it look at once.
+   */
+  interfaceCheckIntervalMs?: number;
+  /** Timers of the interface watch; default Node's, unref'd. */
+  timers?: BusTimers;
+  /** Seconds since the epoch, float: the receive timestamp of frames. */
   clock?: () => number;
 }
 
@@ -103,6 +128,8 @@ export interface MulticastBusStats {
   sendErrors: number;
   /** Errors reported by the receive socket. */
   receiveErrors: number;
+  /** Times the group was joined again on fresh sockets after the interface came back or changed. */
+  rejoins: number;
   /**
    * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
    * or invalid frames), and 'iterator_overflow' (a frame a slow `frames()` consumer missed).
@@ -137,6 +164,23 @@ type State = 'new' | 'starting' | 'open' | 'closing' | 'closed';
 
 const WARN_INTERVAL_MS = 5000;
 const LOCAL_REFRESH_INTERVAL_MS = 1000;
+const DEFAULT_INTERFACE_CHECK_INTERVAL_MS = 1000;
+/** A failed send looks at the interfaces at once, but not more often than this. */
+const MIN_CHECK_GAP_MS = 200;
+/**
+ * A replaced send socket stays open this long, its port still counted as ours: its last
+ * datagrams may still come back through the multicast loop.
+ */
+const RETIRED_SEND_SOCKET_MS = 2000;
+/** Send errors that may mean the interface went away or changed (linux ip(7), ipv6(7), udp(7)). */
+const INTERFACE_ERRORS = new Set([
+  'ENODEV',
+  'ENXIO',
+  'EADDRNOTAVAIL',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EINVAL',
+]);
 
 export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #group: string;
@@ -148,9 +192,11 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #replaceTimestamp: boolean;
   readonly #highWaterMark: number;
   readonly #log: Logger;
-  readonly #socketFactory: UdpSocketFactory;
   readonly #codec: MulticastCodec;
   readonly #networkInterfaces: NetworkInterfacesFn;
+  readonly #interfaceIndex: InterfaceIndexFn;
+  readonly #checkIntervalMs: number;
+  readonly #timers: BusTimers;
   readonly #clock: () => number;
 
   #state: State = 'new';
@@ -164,6 +210,15 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #destPort = 0;
   /** The send socket is connected to the group: sends skip dgram's per-datagram address lookup. */
   #connected = false;
+  /** Every socket created and not closed yet (rx, tx, replaced ones, ones being opened). */
+  readonly #sockets = new Set<UdpSocket>();
+  readonly #opener: SocketOpener;
+  /** Ports of replaced send sockets still open, with the timers that close them. */
+  readonly #retiredPorts = new Map<number, CancelTimer>();
+  #watch: InterfaceWatch | null = null;
+  #stopChecks: CancelTimer | null = null;
+  #lastCheckAt = -Infinity;
+  #rejoining = false;
   #local = new Set<string>();
   #localRefreshedAt = 0;
   #abortStart: ((err: Error) => void) | null = null;
@@ -177,6 +232,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     sent: 0,
     sendErrors: 0,
     receiveErrors: 0,
+    rejoins: 0,
     dropped: {},
   };
 
@@ -190,11 +246,18 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#bindGroup = options.bindGroup ?? process.platform === 'linux';
     this.#replaceTimestamp = (options.timestamps ?? 'receive') === 'receive';
     this.#highWaterMark = options.iteratorHighWaterMark ?? 10_000;
-    this.#socketFactory = options.socketFactory ?? createUdpSocket;
     this.#codec = options.codec ?? { encodeFrame, decodeDatagram };
     this.#networkInterfaces = options.networkInterfaces ?? osNetworkInterfaces;
+    this.#interfaceIndex = options.interfaceIndex ?? sysfsInterfaceIndex;
+    this.#checkIntervalMs = options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS;
+    this.#timers = options.timers ?? systemTimers;
     this.#clock = options.clock ?? wallClockSeconds();
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
+    this.#opener = {
+      factory: options.socketFactory ?? createUdpSocket,
+      created: (sock) => this.#sockets.add(sock),
+      close: (sock) => this.#closeSocket(sock),
+    };
   }
 
   /** Group, port, interface and buffer sizes in effect; null before `start()` resolved. */
@@ -250,46 +313,33 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         'receive buffer size must be a positive integer',
       );
     }
-    const g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
-    const type = g.family === 4 ? 'udp4' : 'udp6';
-    const wildcard = g.family === 4 ? '0.0.0.0' : '::';
-
-    // Receive socket: SO_REUSEADDR like python-can 4.1 (bus.py `_create_socket`), bound to the group.
-    const rx = this.#socketFactory({ type, reuseAddr: true });
-    this.#rx = rx;
-    rx.on('error', this.#onReceiveError);
-    const bindAddress = this.#bindGroup ? g.scopedGroup : wildcard;
-    await bindSocket(rx, this.#port, bindAddress);
-    this.#assertStarting();
-    const port = rx.address().port;
-    try {
-      if (g.interfaceAddress === null) rx.addMembership(g.group);
-      else rx.addMembership(g.group, g.interfaceAddress);
-    } catch (err) {
+    if (!Number.isInteger(this.#checkIntervalMs) || this.#checkIntervalMs < 0) {
       throw new MulticastError(
-        'ERR_MULTICAST_JOIN',
-        `cannot join ${g.group} on ${g.interfaceName ?? 'the default interface'}`,
-        err,
+        'ERR_INVALID_OPTION',
+        'interface check interval must be a non-negative integer',
       );
     }
-    const recvBufferBytes = this.#setRecvBuffer(rx);
-    rx.on('message', this.#onMessage);
-
-    // Send socket: own ephemeral port, multicast loop on (python-can programs here must see us).
-    const tx = this.#socketFactory({ type });
-    this.#tx = tx;
-    tx.on('error', this.#onSendSocketError);
-    await bindSocket(tx, 0, wildcard);
+    const g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
+    const bindAddress = this.#bindGroup ? g.scopedGroup : wildcardAddress(g.family);
+    const rx = await openReceiveSocket(
+      this.#opener,
+      g,
+      this.#port,
+      bindAddress,
+      this.#onReceiveError,
+    );
     this.#assertStarting();
-    socketOption('setMulticastTTL', () => tx.setMulticastTTL(this.#hopLimit));
-    socketOption('setMulticastLoopback', () => tx.setMulticastLoopback(true));
-    if (g.interfaceAddress !== null) {
-      const ifAddr = g.interfaceAddress;
-      socketOption('setMulticastInterface', () => tx.setMulticastInterface(ifAddr));
-    }
+    this.#rx = rx;
+    const recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, true);
+    rx.on('message', this.#onMessage);
+    const port = rx.address().port;
+
+    const tx = await openSendSocket(this.#opener, g, this.#hopLimit, this.#onSendSocketError);
+    this.#assertStarting();
+    this.#tx = tx;
     this.#destination = g.scopedGroup;
     this.#destPort = port;
-    this.#connected = await this.#connect(tx);
+    this.#connected = await this.#connect(tx, g, false);
     this.#assertStarting();
     this.#sendPort = tx.address().port;
     this.#refreshLocal(true);
@@ -305,70 +355,168 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       sendPort: this.#sendPort,
       bindAddress,
     };
+    this.#startWatch(g);
     this.#log.info({ ...this.#info }, 'multicast bus started');
   }
 
   /**
-   * connect(2)s the send socket to group:port, after IP_MULTICAST_IF / IPV6_MULTICAST_IF are set:
-   * the kernel routes the group and picks the source address once (linux net/ipv4/datagram.c
-   * `__ip4_datagram_connect` takes `inet->mc_index`/`mc_addr`; net/ipv6/datagram.c
-   * `__ip6_datagram_connect` binds a link-local scoped group to its `%scope` interface and uses
-   * `np->mcast_oif` otherwise), and sends without an address skip dgram's lookup and `sendto`'s
-   * per-datagram route lookup. The local port stays (the socket is bound), so own echoes are still
-   * recognised by it.
-   *
-   * Fallback, returning false: connect fails when the group has no route yet (ENETUNREACH in a
-   * namespace without a multicast route, or an interface still without an address); then the bus
-   * sends with an address as before (each send fails the same way until the route exists, counted).
+   * Connects `tx` to the group (see `connectSocket`). When that fails (no route to the group yet:
+   * ENETUNREACH in a namespace without a multicast route, or an interface still without an
+   * address), the bus sends with the address on every datagram instead, as before connect(2) was
+   * used; each such send fails the same way until the route exists (counted). A re-join tries again.
    */
-  async #connect(tx: UdpSocket): Promise<boolean> {
-    const err = await new Promise<Error | null>((resolve) => {
-      try {
-        tx.connect(this.#destPort, this.#destination, (e) => resolve(e ?? null));
-      } catch (e) {
-        resolve(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+  async #connect(tx: UdpSocket, g: ResolvedGroup, quiet: boolean): Promise<boolean> {
+    const err = await connectSocket(tx, this.#destPort, g.scopedGroup);
     if (err === null) return true;
-    this.#log.info(
-      { err, group: this.#destination, port: this.#destPort },
-      'send socket not connected: sending with the address',
-    );
+    const fields = { err, group: g.scopedGroup, port: this.#destPort };
+    const msg = 'send socket not connected: sending with the address';
+    if (quiet) this.#log.debug(fields, msg);
+    else this.#log.info(fields, msg);
     return false;
   }
 
-  /**
-   * Asks for the receive buffer; Linux silently caps SO_RCVBUF at net.core.rmem_max (and doubles
-   * it for bookkeeping, socket(7)), so the granted size is read back. Halves the request on error.
-   */
-  #setRecvBuffer(rx: UdpSocket): number {
-    let size = this.#recvBufferRequested;
-    for (;;) {
-      try {
-        rx.setRecvBufferSize(size);
-        break;
-      } catch (err) {
-        if (size <= 65536) {
-          this.#log.warn({ err, size }, 'cannot set the receive buffer size');
-          break;
-        }
-        size = Math.floor(size / 2);
-      }
-    }
-    let granted: number;
+  /** Starts looking at the interface every `interfaceCheckIntervalMs` (unless 0). */
+  #startWatch(g: ResolvedGroup): void {
+    if (this.#checkIntervalMs === 0) return;
+    const watch = new InterfaceWatch({
+      family: g.family,
+      interfaceName: g.interfaceName,
+      networkInterfaces: this.#networkInterfaces,
+      interfaceIndex: this.#interfaceIndex,
+    });
     try {
-      granted = rx.getRecvBufferSize();
-    } catch {
-      return 0;
+      watch.reset();
+    } catch (err) {
+      this.#warn('interfaces', { err }, 'cannot list the network interfaces');
     }
-    if (process.platform === 'linux') granted = Math.floor(granted / 2);
-    if (granted < this.#recvBufferRequested) {
-      this.#log.warn(
-        { requested: this.#recvBufferRequested, granted },
-        'receive buffer smaller than requested: raise net.core.rmem_max to avoid loss in bursts',
+    this.#watch = watch;
+    this.#lastCheckAt = this.#timers.now();
+    this.#stopChecks = this.#timers.every(this.#checkIntervalMs, this.#check);
+  }
+
+  /** One look at the interfaces: logs 'gone', or re-joins when the sockets need it. */
+  #check = (): void => {
+    const watch = this.#watch;
+    if (this.#state !== 'open' || watch === null || this.#rejoining) return;
+    this.#lastCheckAt = this.#timers.now();
+    let change: ReturnType<InterfaceWatch['poll']>;
+    try {
+      change = watch.poll();
+    } catch (err) {
+      this.#warn('interfaces', { err }, 'cannot list the network interfaces');
+      return;
+    }
+    if (change === null) return;
+    if (change.kind === 'gone') {
+      this.#log.info({ iface: this.#interface }, 'multicast interface gone');
+      return;
+    }
+    this.#rejoining = true;
+    this.#rejoin(watch, change.reason)
+      .catch((err: unknown) => this.#log.error({ err }, 'multicast re-join failed unexpectedly'))
+      .finally(() => (this.#rejoining = false));
+  };
+
+  /**
+   * Opens both sockets again and swaps them in. Fresh sockets rather than addMembership /
+   * setMulticastInterface on the old ones: a membership of a deleted interface stays on the socket
+   * until it closes (linux net/ipv4/igmp.c `ip_mc_leave_group` finds it by the new index only) and
+   * counts against net.ipv4.igmp_max_memberships (20), so re-joining in place fails after some
+   * re-creations; a socket bound to a link-local IPv6 group `%ifname` stays bound to the old index
+   * (net/ipv6/af_inet6.c `__inet6_bind` sets `sk_bound_dev_if`); and the connected send socket
+   * keeps the old source address. Datagrams waiting in the old receive socket are lost (the
+   * interface was gone, or an interface went away when none is named).
+   */
+  async #rejoin(watch: InterfaceWatch, reason: RejoinReason): Promise<void> {
+    const info = this.#info;
+    if (info === null) return;
+    let rx: UdpSocket | null = null;
+    let tx: UdpSocket;
+    let g: ResolvedGroup;
+    try {
+      g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
+      rx = await openReceiveSocket(
+        this.#opener,
+        g,
+        info.port,
+        info.bindAddress,
+        this.#onReceiveError,
       );
+      tx = await openSendSocket(this.#opener, g, this.#hopLimit, this.#onSendSocketError);
+    } catch (err) {
+      if (rx !== null) this.#closeSocket(rx);
+      if (watch.markGone()) {
+        this.#log.info({ iface: this.#interface, err }, 'multicast interface gone');
+      } else {
+        this.#log.debug({ err, reason }, 'multicast re-join failed');
+      }
+      return;
     }
-    return granted;
+    const connected = this.#state === 'open' && (await this.#connect(tx, g, true));
+    const oldRx = this.#rx;
+    const oldTx = this.#tx;
+    if (this.#state !== 'open' || oldRx === null || oldTx === null) {
+      this.#closeSocket(rx);
+      this.#closeSocket(tx);
+      return;
+    }
+    const recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, false);
+    // The old receive socket stops delivering before the new one starts: no datagram twice.
+    oldRx.removeListener('message', this.#onMessage);
+    this.#closeSocket(oldRx);
+    rx.on('message', this.#onMessage);
+    this.#rx = rx;
+    this.#retire(oldTx);
+    this.#tx = tx;
+    this.#connected = connected;
+    this.#destination = g.scopedGroup;
+    this.#sendPort = tx.address().port;
+    this.#refreshLocal(true);
+    watch.markUp();
+    this.#stats.rejoins++;
+    this.#info = { ...info, interface: g.interfaceName, recvBufferBytes, sendPort: this.#sendPort };
+    const seen = watch.seen;
+    this.#log.info(
+      {
+        iface: this.#interface,
+        ifindex: seen.ifindex,
+        addresses: seen.addresses,
+        reason,
+        sendPort: this.#sendPort,
+        connected,
+      },
+      'multicast interface back',
+    );
+  }
+
+  /** Keeps a replaced send socket open (and its port ours) while its last echoes may arrive. */
+  #retire(tx: UdpSocket): void {
+    const port = this.#sendPort;
+    this.#retiredPorts.get(port)?.();
+    this.#retiredPorts.set(
+      port,
+      this.#timers.after(RETIRED_SEND_SOCKET_MS, () => {
+        this.#retiredPorts.delete(port);
+        this.#closeSocket(tx);
+      }),
+    );
+  }
+
+  /** A failed send: look at the interfaces now if it may mean the interface went away or changed. */
+  #checkSoon(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !INTERFACE_ERRORS.has(code)) return;
+    if (this.#timers.now() - this.#lastCheckAt < MIN_CHECK_GAP_MS) return;
+    this.#check();
+  }
+
+  #closeSocket(sock: UdpSocket): void {
+    if (!this.#sockets.delete(sock)) return;
+    try {
+      sock.close();
+    } catch {
+      // Already closed (dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING).
+    }
   }
 
   /**
@@ -414,6 +562,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       if (err) {
         this.#stats.sendErrors++;
         this.#warn('send', { err }, 'multicast send failed');
+        if (this.#watch !== null) this.#checkSoon(err);
         done?.(
           new MulticastError('ERR_MULTICAST_SEND', `cannot send to ${this.#destination}`, err),
         );
@@ -445,7 +594,11 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const stats = this.#stats;
     stats.datagrams++;
-    if (rinfo.port === this.#sendPort && this.#isLocal(rinfo.address)) {
+    if (
+      (rinfo.port === this.#sendPort ||
+        (this.#retiredPorts.size > 0 && this.#retiredPorts.has(rinfo.port))) &&
+      this.#isLocal(rinfo.address)
+    ) {
       this.#drop('own_echo');
       return;
     }
@@ -573,14 +726,11 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #teardown(): void {
     const wasClosed = this.#state === 'closed';
     this.#state = 'closed';
-    for (const sock of [this.#rx, this.#tx]) {
-      if (sock === null) continue;
-      try {
-        sock.close();
-      } catch {
-        // Already closed (dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING).
-      }
-    }
+    this.#stopChecks?.();
+    this.#stopChecks = null;
+    for (const cancel of this.#retiredPorts.values()) cancel();
+    this.#retiredPorts.clear();
+    for (const sock of [...this.#sockets]) this.#closeSocket(sock);
     this.#rx = null;
     this.#tx = null;
     for (const q of [...this.#queues]) q.end();
@@ -612,36 +762,4 @@ function wallClockSeconds(): () => number {
     }
     return (offsetMs + now) / 1000;
   };
-}
-
-/** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */
-function bindSocket(sock: UdpSocket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
-    };
-    sock.once('error', onError);
-    try {
-      sock.bind({ port, address }, () => {
-        sock.removeListener('error', onError);
-        resolve();
-      });
-    } catch (err) {
-      sock.removeListener('error', onError);
-      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
-    }
-  });
-}
-
-/** Runs one socket option call, turning a throw into ERR_MULTICAST_SOCKET. */
-function socketOption(
-  name: string,
-  fn: () => unknown,
-  code: MulticastErrorCode = 'ERR_MULTICAST_SOCKET',
-): void {
-  try {
-    fn();
-  } catch (err) {
-    throw new MulticastError(code, `${name} failed`, err);
-  }
 }

@@ -13,6 +13,7 @@ export interface UdpSocket {
   on(event: 'error', listener: (err: Error) => void): unknown;
   once(event: 'error', listener: (err: Error) => void): unknown;
   removeListener(event: 'error', listener: (err: Error) => void): unknown;
+  removeListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): unknown;
   bind(options: BindOptions, callback: () => void): unknown;
   /** connect(2): fixes the destination (and the route and source address, chosen now). */
   connect(port: number, address: string, callback: (err?: Error | null) => void): void;

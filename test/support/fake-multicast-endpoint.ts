@@ -23,6 +23,7 @@ export class FakeMulticastEndpoint
       sent: this.sent.length,
       sendErrors: 0,
       receiveErrors: 0,
+      rejoins: 0,
       dropped: {},
     };
   }

@@ -1,0 +1,176 @@
+/**
+ * Opening the two sockets of a `MulticastBus`: at start, and again when the interface carrying the
+ * group comes back (src/multicast/interface-watch.ts). Each function closes what it created when it
+ * fails, and throws a `MulticastError`.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedGroup } from './multicast-address.js';
+import { MulticastError } from './multicast-error.js';
+import type { MulticastErrorCode } from './multicast-error.js';
+import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
+
+/** Creates sockets and tells the bus about each one at once, so a close meanwhile closes it too. */
+export interface SocketOpener {
+  factory: UdpSocketFactory;
+  created(sock: UdpSocket): void;
+  /** Closes a socket the opener created (idempotent). */
+  close(sock: UdpSocket): void;
+}
+
+/** The wildcard address of a family. */
+export function wildcardAddress(family: 4 | 6): string {
+  return family === 4 ? '0.0.0.0' : '::';
+}
+
+/**
+ * The receive socket: SO_REUSEADDR like python-can 4.1 (bus.py `_create_socket`), bound to
+ * `bindAddress` (on Linux the group, so only its datagrams arrive) and `port`, joined to the group.
+ */
+export async function openReceiveSocket(
+  opener: SocketOpener,
+  g: ResolvedGroup,
+  port: number,
+  bindAddress: string,
+  onError: (err: Error) => void,
+): Promise<UdpSocket> {
+  const rx = opener.factory({ type: g.family === 4 ? 'udp4' : 'udp6', reuseAddr: true });
+  opener.created(rx);
+  try {
+    await bindSocket(rx, port, bindAddress);
+    rx.on('error', onError);
+    try {
+      if (g.interfaceAddress === null) rx.addMembership(g.group);
+      else rx.addMembership(g.group, g.interfaceAddress);
+    } catch (err) {
+      throw new MulticastError(
+        'ERR_MULTICAST_JOIN',
+        `cannot join ${g.group} on ${g.interfaceName ?? 'the default interface'}`,
+        err,
+      );
+    }
+    return rx;
+  } catch (err) {
+    opener.close(rx);
+    throw err;
+  }
+}
+
+/**
+ * The send socket: its own ephemeral port (so our looped-back datagrams are recognised), multicast
+ * loop on (python-can programs on this host must see us), the hop limit, and the interface.
+ */
+export async function openSendSocket(
+  opener: SocketOpener,
+  g: ResolvedGroup,
+  hopLimit: number,
+  onError: (err: Error) => void,
+): Promise<UdpSocket> {
+  const tx = opener.factory({ type: g.family === 4 ? 'udp4' : 'udp6' });
+  opener.created(tx);
+  try {
+    await bindSocket(tx, 0, wildcardAddress(g.family));
+    tx.on('error', onError);
+    socketOption('setMulticastTTL', () => tx.setMulticastTTL(hopLimit));
+    socketOption('setMulticastLoopback', () => tx.setMulticastLoopback(true));
+    const ifAddr = g.interfaceAddress;
+    if (ifAddr !== null) {
+      socketOption('setMulticastInterface', () => tx.setMulticastInterface(ifAddr));
+    }
+    return tx;
+  } catch (err) {
+    opener.close(tx);
+    throw err;
+  }
+}
+
+/**
+ * connect(2)s the send socket to group:port, after IP_MULTICAST_IF / IPV6_MULTICAST_IF are set:
+ * the kernel routes the group and picks the source address once (linux net/ipv4/datagram.c
+ * `__ip4_datagram_connect` takes `inet->mc_index`/`mc_addr`; net/ipv6/datagram.c
+ * `__ip6_datagram_connect` binds a link-local scoped group to its `%scope` interface and uses
+ * `np->mcast_oif` otherwise), and sends without an address skip dgram's lookup and `sendto`'s
+ * per-datagram route lookup. The local port stays (the socket is bound), so own echoes are still
+ * recognised by it. Resolves with the error when it fails (no route to the group yet:
+ * ENETUNREACH), then the caller sends with the address.
+ */
+export function connectSocket(tx: UdpSocket, port: number, address: string): Promise<Error | null> {
+  return new Promise((resolve) => {
+    try {
+      tx.connect(port, address, (err) => resolve(err ?? null));
+    } catch (err) {
+      resolve(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
+
+/**
+ * Asks for the receive buffer; Linux silently caps SO_RCVBUF at net.core.rmem_max (and doubles it
+ * for bookkeeping, socket(7)), so the granted size is read back. Halves the request on error.
+ * Returns the granted size in bytes (0 when it cannot be read).
+ */
+export function setRecvBuffer(
+  rx: UdpSocket,
+  requested: number,
+  log: Logger,
+  warnIfCapped: boolean,
+): number {
+  let size = requested;
+  for (;;) {
+    try {
+      rx.setRecvBufferSize(size);
+      break;
+    } catch (err) {
+      if (size <= 65536) {
+        log.warn({ err, size }, 'cannot set the receive buffer size');
+        break;
+      }
+      size = Math.floor(size / 2);
+    }
+  }
+  let granted: number;
+  try {
+    granted = rx.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+  if (process.platform === 'linux') granted = Math.floor(granted / 2);
+  if (granted < requested && warnIfCapped) {
+    log.warn(
+      { requested, granted },
+      'receive buffer smaller than requested: raise net.core.rmem_max to avoid loss in bursts',
+    );
+  }
+  return granted;
+}
+
+/** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */
+function bindSocket(sock: UdpSocket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
+    };
+    sock.once('error', onError);
+    try {
+      sock.bind({ port, address }, () => {
+        sock.removeListener('error', onError);
+        resolve();
+      });
+    } catch (err) {
+      sock.removeListener('error', onError);
+      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
+    }
+  });
+}
+
+/** Runs one socket option call, turning a throw into ERR_MULTICAST_SOCKET. */
+function socketOption(
+  name: string,
+  fn: () => unknown,
+  code: MulticastErrorCode = 'ERR_MULTICAST_SOCKET',
+): void {
+  try {
+    fn();
+  } catch (err) {
+    throw new MulticastError(code, `${name} failed`, err);
+  }
+}
