@@ -150,16 +150,17 @@ export class NetnsLab {
 
   /**
    * Creates a veth pair with one end in `a` and the other in `b`, both up with multicast on and
-   * the given addresses. Returns the two interface names.
+   * the given addresses. Returns the two interface names: new unique ones, or `names` (to
+   * re-create a deleted pair under its old names; the kernel gives them new indexes).
    */
   async addVethPair(
     a: Netns,
     aAddrs: LinkAddresses,
     b: Netns,
     bAddrs: LinkAddresses,
+    names?: [string, string],
   ): Promise<[string, string]> {
-    const ifA = this.uniqueName('a');
-    const ifB = this.uniqueName('b');
+    const [ifA, ifB] = names ?? [this.uniqueName('a'), this.uniqueName('b')];
     await ip(['link', 'add', ifA, 'netns', a.name, 'type', 'veth', 'peer', ifB, 'netns', b.name]);
     await this.#configureLink(a, ifA, aAddrs);
     await this.#configureLink(b, ifB, bAddrs);
