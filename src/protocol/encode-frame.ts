@@ -130,13 +130,15 @@ function channelBytes(channel: CanChannel): number[] {
  * copy of this template plus a few patched bytes.
  */
 interface Template {
-  readonly prefix: Uint8Array;
+  /** The whole datagram for one payload length: zeros where the payload goes. */
+  readonly bytes: Uint8Array;
   readonly idAt: number;
   readonly flagsAt: number;
   readonly dlcAt: number;
+  readonly dataAt: number;
 }
 
-/** The suffix after the payload: three keys and their bools (patched at SUFFIX_BOOLS). */
+/** The suffix after the payload: three keys and their bools (patched at SUFFIX_FD/BRS/ESI). */
 const SUFFIX_PARTS = [keyRun(8), [0], keyRun(9), [0], keyRun(10), [0]];
 const SUFFIX = Uint8Array.from(SUFFIX_PARTS.flat());
 const SUFFIX_FD = SUFFIX_PARTS[0]!.length;
@@ -146,7 +148,7 @@ const SUFFIX_ESI = SUFFIX.length - 1;
 /** fixmap(11), "timestamp", float64 marker (python's float is always float64, never float32). */
 const TIMESTAMP_AT = 1 + 1 + (keyBytes[0] as Uint8Array).length + 1;
 
-function buildTemplate(channel: CanChannel, idBytes: number): Template {
+function buildTemplate(channel: CanChannel, idBytes: number, dataLen: number): Template {
   const bytes: number[] = [0x8b, ...keyRun(0), 0xcb, 0, 0, 0, 0, 0, 0, 0, 0, ...keyRun(1)];
   const idAt = bytes.length;
   bytes.push(...new Array<number>(idBytes).fill(0), ...keyRun(2));
@@ -155,12 +157,18 @@ function buildTemplate(channel: CanChannel, idBytes: number): Template {
   bytes.push(...keyRun(6));
   const dlcAt = bytes.length; // dlc is 0..64: always a positive fixint
   // data: python packs the bytearray as bin (use_bin_type=True); at most 64 bytes, so bin8.
-  bytes.push(0, ...keyRun(7), 0xc4, 0);
-  return { prefix: Uint8Array.from(bytes), idAt, flagsAt, dlcAt };
+  bytes.push(0, ...keyRun(7), 0xc4, dataLen);
+  const dataAt = bytes.length;
+  bytes.push(...new Array<number>(dataLen).fill(0), ...SUFFIX);
+  // One copy of the whole template: 176 instead of 206 ns per frame with a prefix and a suffix copy.
+  return { bytes: Uint8Array.from(bytes), idAt, flagsAt, dlcAt, dataAt };
 }
 
-/** Template slots by the id's msgpack size (1, 2, 3 or 5 bytes), for the last channel seen. */
-const templates: (Template | undefined)[] = [];
+/**
+ * Templates by the id's msgpack size (1, 2, 3 or 5 bytes) and payload length (0..64), for the
+ * last channel seen.
+ */
+const templates: (Template | undefined)[][] = [[], [], [], [], [], []];
 let templateChannel: CanChannel | undefined;
 
 function idByteCount(id: number): number {
@@ -173,18 +181,18 @@ function templateFor(frame: CanFrame): Template {
   if (fault !== null) throw new InvalidFrameError(fault);
   const channel = frame.channel;
   if (channel !== templateChannel) {
-    templates.length = 0;
+    for (const byLength of templates) byLength.length = 0;
     templateChannel = channel;
   }
   const idBytes = idByteCount(frame.arbitrationId);
-  let t = templates[idBytes];
+  const byLength = templates[idBytes] as (Template | undefined)[];
+  const dataLen = frame.data.length;
+  let t = byLength[dataLen];
   if (t === undefined) {
-    t = buildTemplate(channel, idBytes);
-    templates[idBytes] = t;
+    t = buildTemplate(channel, idBytes, dataLen);
+    byLength[dataLen] = t;
   }
-  if (t.prefix.length + frame.data.length + SUFFIX.length > MAX_DATAGRAM_BYTES) {
-    throw new InvalidFrameError('too_large');
-  }
+  if (t.bytes.length > MAX_DATAGRAM_BYTES) throw new InvalidFrameError('too_large');
   return t;
 }
 
@@ -205,8 +213,7 @@ const C3 = 0xc3; // msgpack true
 
 /** Writes the datagram of `frame` with template `t` at `out[off..]`; returns the end offset. */
 function write(t: Template, frame: CanFrame, out: Uint8Array, off: number): number {
-  const prefix = t.prefix;
-  out.set(prefix, off);
+  out.set(t.bytes, off);
   scratchF64[0] = frame.timestamp;
   const ts = off + TIMESTAMP_AT;
   for (let i = 0; i < 8; i++) out[ts + i] = scratchBytes[7 - i] as number;
@@ -235,13 +242,11 @@ function write(t: Template, frame: CanFrame, out: Uint8Array, off: number): numb
   out[off + t.dlcAt] = frame.dlc;
   const data = frame.data;
   const n = data.length;
-  let p = off + prefix.length;
-  out[p - 1] = n; // the bin8 length
+  let p = off + t.dataAt;
   // A loop beats TypedArray#set for the few bytes of a classic payload (no native call).
   if (n <= 16) for (let i = 0; i < n; i++) out[p + i] = data[i] as number;
   else out.set(data, p);
   p += n;
-  out.set(SUFFIX, p);
   out[p + SUFFIX_FD] = frame.isFd ? C3 : C2;
   out[p + SUFFIX_BRS] = frame.bitrateSwitch ? C3 : C2;
   out[p + SUFFIX_ESI] = frame.errorStateIndicator ? C3 : C2;
@@ -255,7 +260,7 @@ function write(t: Template, frame: CanFrame, out: Uint8Array, off: number): numb
  */
 export function encodeFrame(frame: CanFrame): Buffer {
   const t = templateFor(frame);
-  const buf = Buffer.allocUnsafe(t.prefix.length + frame.data.length + SUFFIX.length);
+  const buf = Buffer.allocUnsafe(t.bytes.length);
   write(t, frame, buf, 0);
   return buf;
 }
@@ -268,7 +273,7 @@ export function encodeFrame(frame: CanFrame): Buffer {
  */
 export function encodeFrameInto(frame: CanFrame, target: Uint8Array, offset = 0): number {
   const t = templateFor(frame);
-  const end = offset + t.prefix.length + frame.data.length + SUFFIX.length;
+  const end = offset + t.bytes.length;
   if (!(offset >= 0) || end > target.length) {
     throw new BridgeError(
       'ERR_BUFFER_TOO_SMALL',
