@@ -6,9 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConfigError } from '../../../src/config/load-config.js';
 import { loadConfig } from '../../../src/config/load-config.js';
-import { errorCode } from '../../../src/errors.js';
+import { configError } from '../../support/config-error.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), `cmb-config-robust-${process.pid}-`));
@@ -20,16 +19,6 @@ function file(content: string | Buffer, name = `c${++count}.json`): string {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(errorCode(err)).toBe('ERR_CONFIG');
-    return err as ConfigError;
-  }
-  throw new Error('expected ERR_CONFIG, nothing was thrown');
 }
 
 const load = (path: string) => loadConfig({ file: path, env: {}, hostname: 'h' });

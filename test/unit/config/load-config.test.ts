@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatConfig, toRawConfig } from '../../../src/config/bridge-config.js';
-import type { ConfigError } from '../../../src/config/load-config.js';
 import { loadConfig, unknownEnvVariables } from '../../../src/config/load-config.js';
-import { errorCode } from '../../../src/errors.js';
+import { configError } from '../../support/config-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), `cmb-config-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,16 +14,6 @@ function file(content: unknown): string {
   const path = join(dir, `config-${++fileCount}.json`);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(errorCode(err)).toBe('ERR_CONFIG');
-    return err as ConfigError;
-  }
-  throw new Error('expected ERR_CONFIG, nothing was thrown');
 }
 
 function get(obj: unknown, path: string): unknown {
