@@ -42,7 +42,20 @@ export type RejoinReason =
   /** No interface named (the kernel's choice): one went away or changed, or the group had none. */
   | 'interfaces_changed';
 
-export type InterfaceChange = { kind: 'gone' } | { kind: 'rejoin'; reason: RejoinReason };
+/**
+ * What a re-join has to do. A receive socket is opened again only for a new (or unknown) index:
+ * the kernel keeps a membership through link down/up and address loss, and a fresh socket would
+ * lose the datagrams waiting in the old one. The send socket is opened again when its connected
+ * source address may be stale too.
+ */
+export interface Rejoin {
+  kind: 'rejoin';
+  reason: RejoinReason;
+  reopenReceive: boolean;
+  reopenSend: boolean;
+}
+
+export type InterfaceChange = { kind: 'gone' } | Rejoin;
 
 /** One interface as one look saw it. */
 interface Seen {
@@ -68,10 +81,18 @@ function indexChanged(before: Seen, now: Seen): boolean {
   return before.index !== null && now.index !== null && before.index !== now.index;
 }
 
+/** Some address of `before` is not in `now`. */
+function addressLost(before: Seen, now: Seen): boolean {
+  return before.addresses.some((a) => !now.addresses.includes(a));
+}
+
 /** True when `now` is not the interface `before` was: gone, a new index, or an address lost. */
 function replacedOrShrunk(before: Seen, now: Seen | undefined): boolean {
-  if (now === undefined || indexChanged(before, now)) return true;
-  return before.addresses.some((a) => !now.addresses.includes(a));
+  return now === undefined || indexChanged(before, now) || addressLost(before, now);
+}
+
+function rejoin(reason: RejoinReason, reopenReceive: boolean, reopenSend: boolean): Rejoin {
+  return { kind: 'rejoin', reason, reopenReceive, reopenSend };
 }
 
 export class InterfaceWatch {
@@ -131,13 +152,17 @@ export class InterfaceWatch {
       this.#state = 'gone';
       return { kind: 'gone' };
     }
-    if (this.#state === 'gone') return { kind: 'rejoin', reason: 'reappeared' };
     const before = base.get(this.#name);
-    if (before !== undefined && indexChanged(before, now)) {
-      return { kind: 'rejoin', reason: 'index_changed' };
+    if (this.#state === 'gone') {
+      // Back. The same interface (down and up, address removed and re-added) kept the membership.
+      const same = before !== undefined && before.index !== null && before.index === now.index;
+      return rejoin('reappeared', !same, !same || before === undefined || addressLost(before, now));
     }
-    if (before !== undefined && replacedOrShrunk(before, now)) {
-      return { kind: 'rejoin', reason: 'address_lost' };
+    if (before !== undefined && indexChanged(before, now)) {
+      return rejoin('index_changed', true, true);
+    }
+    if (before !== undefined && addressLost(before, now)) {
+      return rejoin('address_lost', false, true);
     }
     this.#base = view;
     return null;
@@ -150,11 +175,11 @@ export class InterfaceWatch {
    * change.
    */
   #pollAny(base: View, view: View): InterfaceChange | null {
-    const rejoin = { kind: 'rejoin', reason: 'interfaces_changed' } as const;
-    if ([...base].some(([name, before]) => replacedOrShrunk(before, view.get(name)))) return rejoin;
+    const any = rejoin('interfaces_changed', true, true);
+    if ([...base].some(([name, before]) => replacedOrShrunk(before, view.get(name)))) return any;
     if (this.#state === 'gone') {
       const grown = [...view].some(([name, now]) => replacedOrShrunk(now, base.get(name)));
-      if (grown) return rejoin;
+      if (grown) return any;
     }
     this.#base = view;
     return null;

@@ -34,12 +34,13 @@ import { systemTimers } from './bus-timers.js';
 import type { BusTimers, CancelTimer } from './bus-timers.js';
 import { FrameQueue } from './frame-queue.js';
 import { InterfaceWatch, sysfsInterfaceIndex } from './interface-watch.js';
-import type { InterfaceIndexFn, RejoinReason } from './interface-watch.js';
+import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
 import { localAddresses, resolveGroup, stripScope } from './multicast-address.js';
 import type { IpFamily, NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
 import {
   connectSocket,
+  joinGroup,
   openReceiveSocket,
   openSendSocket,
   setRecvBuffer,
@@ -412,65 +413,85 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       return;
     }
     this.#rejoining = true;
-    this.#rejoin(watch, change.reason)
+    this.#rejoin(watch, change)
       .catch((err: unknown) => this.#log.error({ err }, 'multicast re-join failed unexpectedly'))
       .finally(() => (this.#rejoining = false));
   };
 
   /**
-   * Opens both sockets again and swaps them in. Fresh sockets rather than addMembership /
+   * Joins the group again. On a new interface index, on fresh sockets rather than addMembership /
    * setMulticastInterface on the old ones: a membership of a deleted interface stays on the socket
    * until it closes (linux net/ipv4/igmp.c `ip_mc_leave_group` finds it by the new index only) and
-   * counts against net.ipv4.igmp_max_memberships (20), so re-joining in place fails after some
-   * re-creations; a socket bound to a link-local IPv6 group `%ifname` stays bound to the old index
-   * (net/ipv6/af_inet6.c `__inet6_bind` sets `sk_bound_dev_if`); and the connected send socket
-   * keeps the old source address. Datagrams waiting in the old receive socket are lost (the
-   * interface was gone, or an interface went away when none is named).
+   * counts against net.ipv4.igmp_max_memberships (20), so re-joining in place would fail after
+   * some re-creations; a socket bound to a link-local IPv6 group `%ifname` stays bound to the old
+   * index (net/ipv6/af_inet6.c `__inet6_bind` sets `sk_bound_dev_if`); and the connected send
+   * socket keeps the old source address. Datagrams waiting in a replaced receive socket are lost
+   * (its interface was gone, or an interface went away when none is named). The same interface
+   * back (link down and up, address re-added) keeps its receive socket: the membership is added
+   * again in place, where the kernel usually still has it (EADDRINUSE).
    */
-  async #rejoin(watch: InterfaceWatch, reason: RejoinReason): Promise<void> {
+  async #rejoin(watch: InterfaceWatch, change: Rejoin): Promise<void> {
     const info = this.#info;
-    if (info === null) return;
+    const oldRx = this.#rx;
+    if (info === null || oldRx === null) return;
     let rx: UdpSocket | null = null;
-    let tx: UdpSocket;
+    let tx: UdpSocket | null = null;
     let g: ResolvedGroup;
     try {
       g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
-      rx = await openReceiveSocket(
-        this.#opener,
-        g,
-        info.port,
-        info.bindAddress,
-        this.#onReceiveError,
-      );
-      tx = await openSendSocket(this.#opener, g, this.#hopLimit, this.#onSendSocketError);
+      if (change.reopenReceive) {
+        rx = await openReceiveSocket(
+          this.#opener,
+          g,
+          info.port,
+          info.bindAddress,
+          this.#onReceiveError,
+        );
+      } else {
+        joinGroup(oldRx, g, true);
+      }
+      if (change.reopenSend) {
+        tx = await openSendSocket(this.#opener, g, this.#hopLimit, this.#onSendSocketError);
+      }
     } catch (err) {
       if (rx !== null) this.#closeSocket(rx);
       if (watch.markGone()) {
         this.#log.info({ iface: this.#interface, err }, 'multicast interface gone');
       } else {
-        this.#log.debug({ err, reason }, 'multicast re-join failed');
+        this.#log.debug({ err, reason: change.reason }, 'multicast re-join failed');
       }
       return;
     }
-    const connected = this.#state === 'open' && (await this.#connect(tx, g, true));
-    const oldRx = this.#rx;
-    const oldTx = this.#tx;
-    if (this.#state !== 'open' || oldRx === null || oldTx === null) {
-      this.#closeSocket(rx);
-      this.#closeSocket(tx);
+    const connected =
+      tx === null ? this.#connected : this.#state === 'open' && (await this.#connect(tx, g, true));
+    if (this.#state !== 'open' || this.#rx !== oldRx || this.#tx === null) {
+      if (rx !== null) this.#closeSocket(rx);
+      if (tx !== null) this.#closeSocket(tx);
       return;
     }
-    const recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, false);
-    // The old receive socket stops delivering before the new one starts: no datagram twice.
-    oldRx.removeListener('message', this.#onMessage);
-    this.#closeSocket(oldRx);
-    rx.on('message', this.#onMessage);
-    this.#rx = rx;
-    this.#retire(oldTx);
-    this.#tx = tx;
-    this.#connected = connected;
-    this.#destination = g.scopedGroup;
-    this.#sendPort = tx.address().port;
+    let recvBufferBytes = info.recvBufferBytes;
+    if (rx !== null) {
+      recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, false);
+      // The old receive socket stops delivering before the new one starts: no datagram twice.
+      oldRx.removeListener('message', this.#onMessage);
+      this.#closeSocket(oldRx);
+      rx.on('message', this.#onMessage);
+      this.#rx = rx;
+    }
+    if (tx !== null) {
+      this.#retire(this.#tx);
+      this.#tx = tx;
+      this.#connected = connected;
+      this.#destination = g.scopedGroup;
+      this.#sendPort = tx.address().port;
+    } else if (g.interfaceAddress !== null) {
+      // The same interface: IP_MULTICAST_IF again (harmless; its IPv4 address may be new).
+      try {
+        this.#tx.setMulticastInterface(g.interfaceAddress);
+      } catch (err) {
+        this.#log.debug({ err }, 'setMulticastInterface failed on re-join');
+      }
+    }
     this.#refreshLocal(true);
     watch.markUp();
     this.#stats.rejoins++;
@@ -481,7 +502,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         iface: this.#interface,
         ifindex: seen.ifindex,
         addresses: seen.addresses,
-        reason,
+        reason: change.reason,
+        reopened: { receive: rx !== null, send: tx !== null },
         sendPort: this.#sendPort,
         connected,
       },

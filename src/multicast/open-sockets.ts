@@ -38,20 +38,30 @@ export async function openReceiveSocket(
   try {
     await bindSocket(rx, port, bindAddress);
     rx.on('error', onError);
-    try {
-      if (g.interfaceAddress === null) rx.addMembership(g.group);
-      else rx.addMembership(g.group, g.interfaceAddress);
-    } catch (err) {
-      throw new MulticastError(
-        'ERR_MULTICAST_JOIN',
-        `cannot join ${g.group} on ${g.interfaceName ?? 'the default interface'}`,
-        err,
-      );
-    }
+    joinGroup(rx, g, false);
     return rx;
   } catch (err) {
     opener.close(rx);
     throw err;
+  }
+}
+
+/**
+ * Adds the group membership (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP) on the interface of `g`;
+ * throws ERR_MULTICAST_JOIN. With `again`, EADDRINUSE (already a member there: the kernel kept
+ * it, linux net/ipv4/igmp.c `ip_mc_join_group`) is success.
+ */
+export function joinGroup(rx: UdpSocket, g: ResolvedGroup, again: boolean): void {
+  try {
+    if (g.interfaceAddress === null) rx.addMembership(g.group);
+    else rx.addMembership(g.group, g.interfaceAddress);
+  } catch (err) {
+    if (again && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') return;
+    throw new MulticastError(
+      'ERR_MULTICAST_JOIN',
+      `cannot join ${g.group} on ${g.interfaceName ?? 'the default interface'}`,
+      err,
+    );
   }
 }
 

@@ -79,6 +79,10 @@ export class FakeUdpSocket extends EventEmitter implements UdpSocket {
 
   addMembership(group: string, iface?: string): void {
     if (this.membershipError !== null) throw this.membershipError;
+    // Linux: the same group on the same interface twice is EADDRINUSE (ip_mc_join_group).
+    if (this.memberships.some(([g, i]) => g === group && i === iface)) {
+      throw systemError('EADDRINUSE', -98, 'addMembership');
+    }
     this.memberships.push([group, iface]);
   }
 

@@ -50,6 +50,21 @@ export async function ip(args: readonly string[]): Promise<string> {
   }
 }
 
+/**
+ * Waits until `ifname` in `ns` is operationally up (`state UP`): the kernel sets operstate and
+ * IFF_RUNNING through linkwatch, up to a second after both veth ends are up, and until then
+ * `os.networkInterfaces()` (libuv lists interfaces up and running only) does not show it.
+ */
+export async function waitRunning(ns: Netns, ifname: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await ip(['-n', ns.name, '-o', 'link', 'show', 'dev', ifname]);
+    if (/ state UP /.test(out)) return;
+    if (Date.now() > deadline) throw new Error(`${ifname} in ${ns.name} is not up: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Addresses of one end of a link. */
 export interface LinkAddresses {
   /** IPv4 address with prefix, e.g. '10.200.0.1/24'; also adds the route 224.0.0.0/4 via the link. */
@@ -164,6 +179,7 @@ export class NetnsLab {
     await ip(['link', 'add', ifA, 'netns', a.name, 'type', 'veth', 'peer', ifB, 'netns', b.name]);
     await this.#configureLink(a, ifA, aAddrs);
     await this.#configureLink(b, ifB, bAddrs);
+    await Promise.all([waitRunning(a, ifA), waitRunning(b, ifB)]);
     return [ifA, ifB];
   }
 

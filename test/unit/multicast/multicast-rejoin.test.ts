@@ -178,11 +178,20 @@ describe('MulticastBus re-join', () => {
     t.host.interfaces.eth9 = [v4('10.9.0.77')];
     t.timers.advance(1000);
     await settle();
-    expect(t.socket(2).memberships).toEqual([[DEFAULT_GROUP_IPV4, '10.9.0.77']]);
-    expect(t.socket(3).multicastInterface).toBe('10.9.0.77');
+    // Same index: the receive socket stays (joined again in place), the send socket is new (its
+    // connected source address was the old one).
+    expect(t.sockets).toHaveLength(3);
+    expect(t.socket(0).closed).toBe(false);
+    expect(t.socket(0).memberships).toEqual([
+      [DEFAULT_GROUP_IPV4, ADDR],
+      [DEFAULT_GROUP_IPV4, '10.9.0.77'],
+    ]);
+    expect(t.socket(2).multicastInterface).toBe('10.9.0.77');
+    expect(t.socket(2).connectedTo).toEqual({ port: 43113, address: DEFAULT_GROUP_IPV4 });
     expect(t.infoLogs('multicast interface back')[0]).toMatchObject({
       reason: 'address_lost',
       addresses: ['10.9.0.77'],
+      reopened: { receive: false, send: true },
     });
     await t.bus.close();
   });
@@ -217,7 +226,7 @@ describe('MulticastBus re-join', () => {
     await t.bus.close();
   });
 
-  it('link down and up (same index and address): gone, then back on fresh sockets', async () => {
+  it('link down and up (same index and address): gone, then back on the same sockets, nothing lost', async () => {
     const t = setup();
     await t.bus.start();
     const saved = t.host.interfaces.eth9!;
@@ -226,11 +235,39 @@ describe('MulticastBus re-join', () => {
     t.host.interfaces.eth9 = saved;
     t.timers.advance(1000);
     await settle();
+    expect(t.sockets).toHaveLength(2);
+    expect(t.socket(0).memberships).toEqual([[DEFAULT_GROUP_IPV4, ADDR]]); // kept: EADDRINUSE
+    expect(t.socket(1).multicastInterface).toBe(ADDR);
     expect(t.bus.stats().rejoins).toBe(1);
-    expect(t.infoLogs('multicast interface back')[0]).toMatchObject({
-      reason: 'reappeared',
-      ifindex: 7,
-    });
+    expect(t.infoLogs('multicast interface gone')).toHaveLength(1);
+    expect(t.infoLogs('multicast interface back')).toEqual([
+      expect.objectContaining({
+        reason: 'reappeared',
+        ifindex: 7,
+        reopened: { receive: false, send: false },
+      }),
+    ]);
+    const got: ReceivedFrame[] = [];
+    t.bus.on('frame', (r) => got.push(r));
+    t.socket(0).receive(encodeFrame(frame), { address: '10.9.0.2', port: 43113 });
+    expect(got).toHaveLength(1);
+    await t.bus.sendAsync(frame);
+    expect(t.socket(1).sent).toHaveLength(1);
+    await t.bus.close();
+  });
+
+  it('the same interface back whose membership the kernel dropped: joined again in place', async () => {
+    const t = setup();
+    await t.bus.start();
+    t.socket(0).memberships = []; // as if the kernel had dropped it
+    const saved = t.host.interfaces.eth9!;
+    delete t.host.interfaces.eth9;
+    t.timers.advance(1000);
+    t.host.interfaces.eth9 = saved;
+    t.timers.advance(1000);
+    await settle();
+    expect(t.socket(0).memberships).toEqual([[DEFAULT_GROUP_IPV4, ADDR]]);
+    expect(t.bus.stats().rejoins).toBe(1);
     await t.bus.close();
   });
 
