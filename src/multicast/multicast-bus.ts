@@ -173,6 +173,8 @@ const MIN_CHECK_GAP_MS = 200;
  * datagrams may still come back through the multicast loop.
  */
 const RETIRED_SEND_SOCKET_MS = 2000;
+/** How often an unconnected send socket (no route to the group at the time) is tried again. */
+const CONNECT_RETRY_MS = 10_000;
 /** Send errors that may mean the interface went away or changed (linux ip(7), ipv6(7), udp(7)). */
 const INTERFACE_ERRORS = new Set([
   'ENODEV',
@@ -220,6 +222,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #stopChecks: CancelTimer | null = null;
   #lastCheckAt = -Infinity;
   #rejoining = false;
+  /** When the send socket last failed to connect (monotonic ms). */
+  #connectFailedAt = -Infinity;
   #local = new Set<string>();
   #localRefreshedAt = 0;
   #abortStart: ((err: Error) => void) | null = null;
@@ -364,11 +368,13 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
    * Connects `tx` to the group (see `connectSocket`). When that fails (no route to the group yet:
    * ENETUNREACH in a namespace without a multicast route, or an interface still without an
    * address), the bus sends with the address on every datagram instead, as before connect(2) was
-   * used; each such send fails the same way until the route exists (counted). A re-join tries again.
+   * used; each such send fails the same way until the route exists (counted). A re-join tries
+   * again, and so does the interface watch every 10 s.
    */
   async #connect(tx: UdpSocket, g: ResolvedGroup, quiet: boolean): Promise<boolean> {
     const err = await connectSocket(tx, this.#destPort, g.scopedGroup);
     if (err === null) return true;
+    this.#connectFailedAt = this.#timers.now();
     const fields = { err, group: g.scopedGroup, port: this.#destPort };
     const msg = 'send socket not connected: sending with the address';
     if (quiet) this.#log.debug(fields, msg);
@@ -407,7 +413,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#warn('interfaces', { err }, 'cannot list the network interfaces');
       return;
     }
-    if (change === null) return;
+    if (change === null) {
+      if (!this.#connected && watch.state === 'up') this.#retryConnect();
+      return;
+    }
     if (change.kind === 'gone') {
       this.#log.info({ iface: this.#interface }, 'multicast interface gone');
       return;
@@ -509,6 +518,37 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       },
       'multicast interface back',
     );
+  }
+
+  /**
+   * The send socket could not connect (no route to the group then, e.g. started before the
+   * network was configured): try again on a fresh socket every 10 s, so the fast path is not lost
+   * for good. Not on the live socket: between connect(2) and its callback, dgram would throw for
+   * sends that still carry the address.
+   */
+  #retryConnect(): void {
+    const info = this.#info;
+    if (info === null || this.#timers.now() - this.#connectFailedAt < CONNECT_RETRY_MS) return;
+    this.#rejoining = true;
+    const attempt = async (): Promise<void> => {
+      const g = resolveGroup(this.#group, this.#interface, this.#networkInterfaces);
+      const tx = await openSendSocket(this.#opener, g, this.#hopLimit, this.#onSendSocketError);
+      const connected = await this.#connect(tx, g, true);
+      if (!connected || this.#state !== 'open' || this.#tx === null) {
+        this.#closeSocket(tx);
+        return;
+      }
+      this.#retire(this.#tx);
+      this.#tx = tx;
+      this.#connected = true;
+      this.#destination = g.scopedGroup;
+      this.#sendPort = tx.address().port;
+      this.#info = { ...info, sendPort: this.#sendPort };
+      this.#log.info({ sendPort: this.#sendPort }, 'send socket connected');
+    };
+    attempt()
+      .catch((err: unknown) => this.#log.debug({ err }, 'send socket connect retry failed'))
+      .finally(() => (this.#rejoining = false));
   }
 
   /** Keeps a replaced send socket open (and its port ours) while its last echoes may arrive. */

@@ -440,6 +440,35 @@ describe('MulticastBus re-join', () => {
     });
   });
 
+  it('a send socket that could not connect (no route yet) is tried again on a fresh socket every 10 s', async () => {
+    const t = setup({ interface: null });
+    const noRoute = (s: FakeUdpSocket) =>
+      (s.connectError = systemError('ENETUNREACH', -101, 'connect'));
+    t.setConfigure(noRoute);
+    await t.bus.start();
+    t.timers.advance(9000);
+    await settle();
+    expect(t.sockets).toHaveLength(2);
+    t.timers.advance(1000);
+    await settle();
+    expect(t.sockets).toHaveLength(3); // tried, still no route: closed again
+    expect(t.socket(2).closed).toBe(true);
+    t.setConfigure(() => undefined);
+    t.timers.advance(10_000);
+    await settle();
+    const tx = t.socket(3);
+    expect(tx.connectedTo).toEqual({ port: 43113, address: DEFAULT_GROUP_IPV4 });
+    expect(t.bus.info?.sendPort).toBe(tx.address().port);
+    await t.bus.sendAsync(frame);
+    expect(tx.sent).toMatchObject([{ connected: true }]);
+    expect(t.infoLogs('send socket connected')).toHaveLength(1);
+    expect(t.bus.stats().rejoins).toBe(0);
+    t.timers.advance(60_000);
+    await settle();
+    expect(t.sockets).toHaveLength(4);
+    await t.bus.close();
+  });
+
   it('interfaceCheckIntervalMs 0 turns the watch off', async () => {
     const t = setup({ interfaceCheckIntervalMs: 0 });
     await t.bus.start();
