@@ -4,6 +4,7 @@
 
 #include "raw_can_socket.h"
 #include "sd_notify.h"
+#include "socket_filter.h"
 
 namespace {
 
@@ -21,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   layout.Set("maxBatch", static_cast<double>(cansock::kMaxBatch));
   exports.Set("layout", layout);
   exports.Set("sdNotify", Napi::Function::New(env, cansock::SdNotify, "sdNotify"));
+  exports.Set("attachSocketFilter",
+              Napi::Function::New(env, cansock::AttachSocketFilter, "attachSocketFilter"));
   return exports;
 }
 

@@ -68,6 +68,11 @@ export interface RawCanSocketHandle {
 export interface NativeBinding {
   readonly RawCanSocket: new (ifname: string, options: RawCanSocketOptions) => RawCanSocketHandle;
   readonly layout: RecordLayout;
+  /**
+   * SO_ATTACH_FILTER with a classic BPF program of `struct sock_filter` records (host order) on a
+   * socket the caller owns (native/src/socket_filter.h); throws a Node-style error on refusal.
+   */
+  readonly attachSocketFilter: (fd: number, program: Uint8Array) => void;
 }
 
 let cached: NativeBinding | undefined;

@@ -1,0 +1,64 @@
+#include "socket_filter.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sys_error.h"
+
+namespace cansock {
+
+namespace {
+
+// Like SysError, with the file descriptor instead of an interface name.
+Napi::Error FilterError(Napi::Env env, int err, int fd) {
+  std::string code = ErrnoName(err);
+  Napi::Error error = Napi::Error::New(
+      env, "setsockopt " + code + " SO_ATTACH_FILTER fd " + std::to_string(fd) + ": " +
+               std::strerror(err));
+  Napi::Object obj = error.Value();
+  obj.Set("code", Napi::String::New(env, code));
+  obj.Set("errno", Napi::Number::New(env, -err));
+  obj.Set("syscall", Napi::String::New(env, "setsockopt"));
+  obj.Set("fd", Napi::Number::New(env, fd));
+  return error;
+}
+
+}  // namespace
+
+Napi::Value AttachSocketFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    CodedTypeError(env, "ERR_INVALID_ARG_TYPE", "attachSocketFilter(fd: number, program: Uint8Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  size_t size = bytes.ByteLength();
+  // linux/filter.h BPF_MAXINSNS: the kernel refuses longer classic programs.
+  if (size == 0 || size % sizeof(struct sock_filter) != 0 ||
+      size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    CodedError(env, "ERR_INVALID_ARG_VALUE",
+               "program must be 1.." + std::to_string(BPF_MAXINSNS) + " sock_filter records")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // Copied so the records are aligned whatever the Uint8Array's offset.
+  std::vector<struct sock_filter> program(size / sizeof(struct sock_filter));
+  std::memcpy(program.data(), bytes.Data(), size);
+  struct sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(program.size());
+  fprog.filter = program.data();
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+    FilterError(env, errno, fd).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+}  // namespace cansock
