@@ -6,8 +6,10 @@
  * periodic stats lines (stats.intervalMs 500) and the agents' counts.
  *
  * A is the daemon under fault: its CAN interface goes down and up, is deleted and re-created, goes
- * bus-off, its network interface goes down and loses its address, it gets a flood of garbage, and
- * its CAN side is slowed down by a tc rate limit.
+ * bus-off, its network interface goes down and loses its address, is deleted and re-created, it
+ * gets a flood of garbage, and its CAN side is slowed down by a tc rate limit. A second pair of
+ * hosts carries the IPv6 group: its network interface goes down and up, and is deleted and
+ * re-created.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +22,10 @@ import {
   waitReceived,
 } from '../../bench/soak-lab.js';
 import { cpuMs, MiB, rssBytes } from '../../bench/soak-proc.js';
+import { DEFAULT_GROUP_IPV6 } from '../../src/multicast/defaults.js';
 import type { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { ip, NetnsLab } from '../support/netns.js';
-import type { Netns } from '../support/netns.js';
+import type { LinkAddresses, Netns } from '../support/netns.js';
 import { skipReason } from './can-helpers.js';
 import { addVcanIn } from './daemon-helpers.js';
 import type { DaemonProcess } from './daemon-helpers.js';
@@ -42,7 +45,12 @@ type Stats = {
   toCan: { frames: number; dropped: Record<string, number> };
   toMulticast: { frames: number; dropped: Record<string, number> };
   can: { txQueued: number; txDropped: Record<string, number>; reopens: number };
-  multicast: { sendErrors: number; datagrams: number; dropped: Record<string, number> };
+  multicast: {
+    sendErrors: number;
+    datagrams: number;
+    rejoins: number;
+    dropped: Record<string, number>;
+  };
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,57 +66,92 @@ async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Pro
 const sum = (o: Record<string, number> | undefined) =>
   Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 
+const statsLines = (d: DaemonProcess) => d.logs.filter((l) => l.msg === 'stats');
+
+/** The next stats line logged from now on (so it counts everything done before). */
+async function freshStats(d: DaemonProcess): Promise<Stats> {
+  const n = statsLines(d).length;
+  await until(() => statsLines(d).length >= n + 2, `${d.name} stats`, 60_000);
+  return statsLines(d).at(-1) as unknown as Stats;
+}
+
+const stateLogs = (d: DaemonProcess, msg: string) =>
+  d.logs.filter((l) => l.msg === msg).map((l) => l.state);
+
+/** Waits for a log line of `d` (from index `from` on), failing at once if the daemon exits. */
+async function waitLog(d: DaemonProcess, pred: (l: Log) => boolean, what: string, from = 0) {
+  await until(() => d.logs.slice(from).some(pred) || d.exitCode !== null, what, 60_000).catch(
+    (err) => {
+      const states = d.logs.filter(
+        (l) => String(l.msg).endsWith(' state') || l.component === 'multicast',
+      );
+      throw new Error(`${(err as Error).message}; state lines: ${JSON.stringify(states)}`);
+    },
+  );
+  expect(d.exitCode, d.detail()).toBeNull();
+}
+
+/** The multicast interface lines ('multicast interface gone' / 'back') of `d` from index `from` on. */
+const netIfaceLogs = (d: DaemonProcess, from = 0) =>
+  d.logs.slice(from).filter((l) => String(l.msg).startsWith('multicast interface'));
+
+let nextId = 0x100;
+
+/** `count` frames each way at `rate` between two agents; how many distinct frames arrived each way. */
+async function bothWaysBetween(
+  agentA: JsonLinesPeer,
+  agentB: JsonLinesPeer,
+  count: number,
+  rate = 100,
+): Promise<{ toA: number; toB: number }> {
+  const idToA = nextId++;
+  const idToB = nextId++;
+  await Promise.all([agentSend(agentB, idToA, count, rate), agentSend(agentA, idToB, count, rate)]);
+  const [ra, rb] = await Promise.all([
+    waitReceived(agentA, idToA, count),
+    waitReceived(agentB, idToB, count),
+  ]);
+  return { toA: ra.rx[idToA]?.unique ?? 0, toB: rb.rx[idToB]?.unique ?? 0 };
+}
+
+/**
+ * Deletes the veth pair (`ip link del` on one end takes both) and creates it again under the same
+ * names and addresses, once daemon `d` logged the loss: the kernel gives the new pair new indexes.
+ */
+async function recreateVethPair(
+  lab: NetnsLab,
+  d: DaemonProcess,
+  [nsA, aAddrs, nsB, bAddrs]: [Netns, LinkAddresses, Netns, LinkAddresses],
+  names: [string, string],
+  whileGone: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
+  const from = d.logs.length;
+  await ip(['-n', nsA.name, 'link', 'del', names[0]]);
+  await waitLog(d, (l) => l.msg === 'multicast interface gone', 'multicast interface gone', from);
+  await whileGone();
+  await lab.addVethPair(nsA, aAddrs, nsB, bAddrs, names);
+}
+
 describe.skipIf(skip)('daemon faults on a real kernel', () => {
   const lab = skip ? null : new NetnsLab('flt');
   let nsA: Netns;
   let nsB: Netns;
   let vethA: string;
+  let vethB: string;
   let daemonA: DaemonProcess;
   let daemonB: DaemonProcess;
   let agentA: JsonLinesPeer;
   let agentB: JsonLinesPeer;
-  let nextId = 0x100;
+  const addrA: LinkAddresses = { ipv4: '10.93.0.1/24' };
+  const addrB: LinkAddresses = { ipv4: '10.93.0.2/24' };
 
-  const statsLines = (d: DaemonProcess) => d.logs.filter((l) => l.msg === 'stats');
-  /** The next stats line logged from now on (so it counts everything done before). */
-  async function freshStats(d: DaemonProcess): Promise<Stats> {
-    const n = statsLines(d).length;
-    await until(() => statsLines(d).length >= n + 2, `${d.name} stats`, 60_000);
-    return statsLines(d).at(-1) as unknown as Stats;
-  }
-  const stateLogs = (d: DaemonProcess, msg: string) =>
-    d.logs.filter((l) => l.msg === msg).map((l) => l.state);
-  async function waitLog(d: DaemonProcess, pred: (l: Log) => boolean, what: string) {
-    await until(() => d.logs.some(pred) || d.exitCode !== null, what, 60_000).catch((err) => {
-      const states = d.logs.filter((l) => String(l.msg).endsWith(' state'));
-      throw new Error(`${(err as Error).message}; state lines: ${JSON.stringify(states)}`);
-    });
-    expect(d.exitCode, d.detail()).toBeNull();
-  }
   const inA = (cmd: string, args: string[]) => lab!.run(nsA, cmd, args, { timeoutMs: 60_000 });
-
-  /** `count` frames each way at `rate`; returns how many distinct frames arrived each way. */
-  async function bothWays(count: number, rate = 100): Promise<{ toA: number; toB: number }> {
-    const idToA = nextId++;
-    const idToB = nextId++;
-    await Promise.all([
-      agentSend(agentB, idToA, count, rate),
-      agentSend(agentA, idToB, count, rate),
-    ]);
-    const [ra, rb] = await Promise.all([
-      waitReceived(agentA, idToA, count),
-      waitReceived(agentB, idToB, count),
-    ]);
-    return { toA: ra.rx[idToA]?.unique ?? 0, toB: rb.rx[idToB]?.unique ?? 0 };
-  }
+  const bothWays = (count: number, rate = 100) => bothWaysBetween(agentA, agentB, count, rate);
 
   beforeAll(async () => {
     nsA = await lab!.createNamespace();
     nsB = await lab!.createNamespace();
-    let vethB: string;
-    [vethA, vethB] = await lab!.addVethPair(nsA, { ipv4: '10.93.0.1/24' }, nsB, {
-      ipv4: '10.93.0.2/24',
-    });
+    [vethA, vethB] = await lab!.addVethPair(nsA, addrA, nsB, addrB);
     await Promise.all([addVcanIn(nsA, CAN), addVcanIn(nsB, CAN)]);
     const common = [
       '--can',
@@ -268,6 +311,46 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
     expect(daemonA.exitCode).toBeNull();
   });
 
+  it('network interface deleted and re-created (same name and address, new index): re-joins by itself, logs gone/back once, counts the re-join and what it could not send, resumes both ways', async () => {
+    const before = await freshStats(daemonA);
+    const beforeB = await freshStats(daemonB);
+    const [fromA, fromB] = [daemonA.logs.length, daemonB.logs.length];
+    const lostId = nextId++;
+    // While the interface is gone nothing goes out: a CAN stream meanwhile is counted as failed sends.
+    await recreateVethPair(lab!, daemonA, [nsA, addrA, nsB, addrB], [vethA, vethB], async () => {
+      await agentSend(agentA, lostId, 30, 100);
+    });
+    for (const d of [daemonA, daemonB]) {
+      await waitLog(
+        d,
+        (l) => l.msg === 'multicast interface back',
+        `${d.name} back`,
+        d === daemonA ? fromA : fromB,
+      );
+    }
+    expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
+    const [after, afterB] = [await freshStats(daemonA), await freshStats(daemonB)];
+    expect(after.multicast.rejoins, daemonA.detail()).toBe(before.multicast.rejoins + 1);
+    expect(afterB.multicast.rejoins, daemonB.detail()).toBe(beforeB.multicast.rejoins + 1);
+    expect(after.multicast.sendErrors).toBeGreaterThan(before.multicast.sendErrors);
+    expect((await agentReport(agentB)).rx[lostId]).toBeUndefined();
+    // Logged once each (from the bus's child logger), the new interface's sockets opened afresh.
+    const logs = netIfaceLogs(daemonA, fromA);
+    expect(logs.map((l) => l.msg)).toEqual([
+      'multicast interface gone',
+      'multicast interface back',
+    ]);
+    expect(logs[0]).toMatchObject({ component: 'multicast', iface: vethA });
+    expect(logs[1]).toMatchObject({
+      component: 'multicast',
+      iface: vethA,
+      reason: 'reappeared',
+      reopened: { receive: true, send: true },
+      connected: true,
+    });
+    expect(daemonA.exitCode).toBeNull();
+  });
+
   it('a flood of malformed datagrams: valid frames keep flowing, CPU and memory bounded, drops counted, few warnings', async () => {
     const pid = daemonA.child.pid!;
     const before = await freshStats(daemonA);
@@ -395,5 +478,114 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
     expect(stats.toCan.dropped.stale).toBeGreaterThanOrEqual(60);
     expect(stats.toCan.dropped.bus_off).toBeGreaterThanOrEqual(30);
     expect(stats.multicast.sendErrors).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(skip)('daemon network interface faults over IPv6 on a real kernel', () => {
+  const lab = skip ? null : new NetnsLab('flsv');
+  let nsA: Netns;
+  let nsB: Netns;
+  let vethA: string;
+  let vethB: string;
+  let daemonA: DaemonProcess;
+  let daemonB: DaemonProcess;
+  let agentA: JsonLinesPeer;
+  let agentB: JsonLinesPeer;
+  const addrA: LinkAddresses = { ipv6: 'fd93::1/64' };
+  const addrB: LinkAddresses = { ipv6: 'fd93::2/64' };
+  const bothWays = (count: number) => bothWaysBetween(agentA, agentB, count);
+
+  beforeAll(async () => {
+    nsA = await lab!.createNamespace();
+    nsB = await lab!.createNamespace();
+    [vethA, vethB] = await lab!.addVethPair(nsA, addrA, nsB, addrB);
+    await Promise.all([addVcanIn(nsA, CAN), addVcanIn(nsB, CAN)]);
+    const common = ['--can', CAN, '--group', DEFAULT_GROUP_IPV6, '--set', 'stats.intervalMs=500'];
+    // Own sender ids: the default one comes from the host name, which both namespaces share.
+    daemonA = spawnDaemon(lab!, nsA, 'daemon A6', [
+      ...common,
+      '--interface',
+      vethA,
+      '--sender-id',
+      'fault-a6',
+    ]);
+    daemonB = spawnDaemon(lab!, nsB, 'daemon B6', [
+      ...common,
+      '--interface',
+      vethB,
+      '--sender-id',
+      'fault-b6',
+    ]);
+    agentA = spawnAgent(lab!, nsA, CAN, 'agent A6');
+    agentB = spawnAgent(lab!, nsB, CAN, 'agent B6');
+    await Promise.all([
+      daemonA.ready(),
+      daemonB.ready(),
+      agentA.waitFor('ready', { timeoutMs: 120_000 }),
+      agentB.waitFor('ready', { timeoutMs: 120_000 }),
+    ]);
+    expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
+  });
+
+  afterAll(async () => {
+    await Promise.all([agentA?.quit(), agentB?.quit()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([daemonA?.stop(), daemonB?.stop()]);
+    await lab?.destroy();
+  });
+
+  it('link down then up: logs gone/back once, keeps its receive socket (the kernel kept the membership), resumes both ways', async () => {
+    const before = await freshStats(daemonA);
+    const from = daemonA.logs.length;
+    await ip(['-n', nsA.name, 'link', 'set', vethA, 'down']);
+    await waitLog(daemonA, (l) => l.msg === 'multicast interface gone', 'gone', from);
+    const lostId = nextId++;
+    await agentSend(agentA, lostId, 30, 100);
+    await ip(['-n', nsA.name, 'link', 'set', vethA, 'up']);
+    await waitLog(daemonA, (l) => l.msg === 'multicast interface back', 'back', from);
+    expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
+    const after = await freshStats(daemonA);
+    console.log(
+      `IPv6 link down: sendErrors ${before.multicast.sendErrors} -> ${after.multicast.sendErrors}`,
+    );
+    expect(after.multicast.rejoins, daemonA.detail()).toBe(before.multicast.rejoins + 1);
+    // Sent while down: lost, never delivered late.
+    expect((await agentReport(agentB)).rx[lostId]).toBeUndefined();
+    const logs = netIfaceLogs(daemonA, from);
+    expect(logs.map((l) => l.msg)).toEqual([
+      'multicast interface gone',
+      'multicast interface back',
+    ]);
+    // The same index: the receive socket stays. Linux flushes the IPv6 addresses of an interface
+    // taken down (net.ipv6.conf.*.keep_addr_on_down 0), so the send socket, connected from the
+    // lost fd93::1, is opened again.
+    expect(logs[1]).toMatchObject({
+      iface: vethA,
+      reason: 'reappeared',
+      reopened: { receive: false, send: true },
+    });
+  });
+
+  it('deleted and re-created (same name and address, new index): re-joins on fresh sockets by itself, resumes both ways', async () => {
+    const [before, beforeB] = [await freshStats(daemonA), await freshStats(daemonB)];
+    const from = daemonA.logs.length;
+    await recreateVethPair(lab!, daemonA, [nsA, addrA, nsB, addrB], [vethA, vethB]);
+    await waitLog(daemonA, (l) => l.msg === 'multicast interface back', 'back', from);
+    expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
+    const [after, afterB] = [await freshStats(daemonA), await freshStats(daemonB)];
+    expect(after.multicast.rejoins, daemonA.detail()).toBe(before.multicast.rejoins + 1);
+    expect(afterB.multicast.rejoins, daemonB.detail()).toBe(beforeB.multicast.rejoins + 1);
+    const logs = netIfaceLogs(daemonA, from);
+    expect(logs.map((l) => l.msg)).toEqual([
+      'multicast interface gone',
+      'multicast interface back',
+    ]);
+    expect(logs[1]).toMatchObject({ reopened: { receive: true, send: true } });
+  });
+
+  it('stops with exit 0', async () => {
+    const [a, b] = await Promise.all([daemonA.stop(), daemonB.stop()]);
+    expect(a.code, daemonA.detail()).toBe(0);
+    expect(b.code, daemonB.detail()).toBe(0);
+    expect((a.stats as unknown as Stats).multicast.rejoins).toBe(2);
   });
 });
