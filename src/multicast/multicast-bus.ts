@@ -18,7 +18,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
-import type { RemoteInfo } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
@@ -38,6 +39,9 @@ import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
 import { localAddresses, resolveGroup, stripScope } from './multicast-address.js';
 import type { IpFamily, NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
+import { ownEchoFilterProgram } from './own-echo-filter.js';
+import { udpSocketFd } from './udp-fd.js';
+import { loadNativeBinding } from '../socketcan/native-binding.js';
 import {
   connectSocket,
   joinGroup,
@@ -98,6 +102,13 @@ export interface MulticastBusOptions {
   timers?: BusTimers;
   /** Seconds since the epoch, float: the receive timestamp of frames. */
   clock?: () => number;
+  /**
+   * Puts a kernel filter on the receive socket that drops our own looped-back datagrams before
+   * they wake the process (see own-echo-filter.ts); throws when it cannot. Default: the addon's
+   * SO_ATTACH_FILTER on the dgram socket's descriptor. null: drop own echoes in JavaScript only
+   * (which the bus always does as well).
+   */
+  attachEchoFilter?: AttachEchoFilter | null;
 }
 
 /** Where a datagram came from. */
@@ -185,6 +196,18 @@ const INTERFACE_ERRORS = new Set([
   'EINVAL',
 ]);
 
+/** Attaches `program` (struct sock_filter records) to `socket`; throws when it cannot. */
+export type AttachEchoFilter = (socket: UdpSocket, program: Uint8Array) => void;
+
+/** The default `attachEchoFilter`: the addon's SO_ATTACH_FILTER on a real dgram socket. */
+export const attachNativeEchoFilter: AttachEchoFilter = (socket, program) => {
+  const fd = udpSocketFd(socket as Socket);
+  if (fd === null) {
+    throw new MulticastError('ERR_MULTICAST_SOCKET', 'no file descriptor for the receive socket');
+  }
+  loadNativeBinding().attachSocketFilter(fd, program);
+};
+
 export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #group: string;
   readonly #port: number;
@@ -201,6 +224,9 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #checkIntervalMs: number;
   readonly #timers: BusTimers;
   readonly #clock: () => number;
+  readonly #attachEchoFilter: AttachEchoFilter | null;
+  /** The program on the receive socket now (to skip re-attaching the same one), or null. */
+  #echoFilter: { rx: UdpSocket; key: string } | null = null;
 
   #state: State = 'new';
   #startPromise: Promise<void> | null = null;
@@ -257,6 +283,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#checkIntervalMs = options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS;
     this.#timers = options.timers ?? systemTimers;
     this.#clock = options.clock ?? wallClockSeconds();
+    this.#attachEchoFilter =
+      options.attachEchoFilter === undefined ? attachNativeEchoFilter : options.attachEchoFilter;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
     this.#opener = {
       factory: options.socketFactory ?? createUdpSocket,
@@ -544,6 +572,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#destination = g.scopedGroup;
       this.#sendPort = tx.address().port;
       this.#info = { ...info, sendPort: this.#sendPort };
+      this.#installEchoFilter();
       this.#log.info({ sendPort: this.#sendPort }, 'send socket connected');
     };
     attempt()
@@ -723,6 +752,35 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#local = localAddresses(this.#networkInterfaces);
     } catch (err) {
       this.#warn('interfaces', { err }, 'cannot list local addresses');
+    }
+    this.#installEchoFilter();
+  }
+
+  /**
+   * (Re)attaches the kernel own-echo filter for the current send port and local addresses. When
+   * that is impossible (no addon, a fake socket, too many addresses) own echoes still reach the
+   * process and are dropped in `#onMessage` as before; nothing else changes.
+   */
+  #installEchoFilter(): void {
+    const rx = this.#rx;
+    if (this.#attachEchoFilter === null || rx === null || this.#sendPort < 0) return;
+    const family = (this.#info?.family ?? (isIPv6(this.#group) ? 6 : 4)) === 6 ? 'IPv6' : 'IPv4';
+    const addresses = [...this.#local].sort();
+    const key = `${family} ${this.#sendPort} ${addresses.join(' ')}`;
+    if (this.#echoFilter?.rx === rx && this.#echoFilter.key === key) return;
+    const program = ownEchoFilterProgram({
+      family,
+      sendPort: this.#sendPort,
+      localAddresses: addresses,
+    });
+    try {
+      if (program === null) throw new Error(`no filter for ${addresses.length} addresses`);
+      this.#attachEchoFilter(rx, program);
+      this.#echoFilter = { rx, key };
+      this.#log.debug({ sendPort: this.#sendPort, addresses }, 'own-echo filter attached');
+    } catch (err) {
+      this.#echoFilter = null;
+      this.#log.debug({ err }, 'own-echo filter not attached: dropping own echoes in the process');
     }
   }
 

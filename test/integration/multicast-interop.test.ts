@@ -133,7 +133,9 @@ describe.skipIf(skip)('multicast interop with python-can 4.1', () => {
         );
         expect(got.every((e) => (e.source as { port: number }).port === 43113)).toBe(true);
 
-        // Nothing more arrives: our own 119 datagrams came back through the multicast loop and were dropped.
+        // Nothing more arrives: our own datagrams came back through the multicast loop (python-can
+        // on this host got them above) and the kernel own-echo filter dropped them before they
+        // reached our process: only python-can's datagrams were read.
         await new Promise((r) => setTimeout(r, 200));
         ours.command({ cmd: 'stats' });
         const { stats } = await ours.waitFor('stats');
@@ -141,8 +143,8 @@ describe.skipIf(skip)('multicast interop with python-can 4.1', () => {
           received: frames.length,
           sent: frames.length,
           sendErrors: 0,
-          datagrams: 2 * frames.length,
-          dropped: { own_echo: frames.length },
+          datagrams: frames.length,
+          dropped: {},
         });
         expect(ours.all('frame')).toHaveLength(frames.length);
         await quitAll();

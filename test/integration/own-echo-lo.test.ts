@@ -14,16 +14,32 @@ describe.skipIf(skip)('own echo over lo', () => {
   const lab = skip ? null : new NetnsLab('echo');
   afterAll(() => lab?.destroy());
 
-  it('drops our own datagram looped back over lo as own_echo, never delivering it', async () => {
+  it('drops our own datagram looped back over lo as own_echo, never delivering it (no kernel filter)', async () => {
     const ns = await lab!.createNamespace();
     await ip(['-n', ns.name, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
-    const res = await lab!.run(ns, process.execPath, [PROBE, '239.74.163.2']);
+    const res = await lab!.run(ns, process.execPath, [PROBE, '239.74.163.2', '--js-only']);
     expect(res.stderr).toBe('');
     expect(JSON.parse(res.stdout)).toMatchObject({
       datagrams: 1,
       received: 0,
       sent: 1,
       dropped: { own_echo: 1 },
+    });
+  });
+
+  it('the kernel own-echo filter drops it before it reaches the process (source 0.0.0.0 listed)', async () => {
+    const ns = await lab!.createNamespace();
+    await ip(['-n', ns.name, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    const res = await lab!.run(ns, process.execPath, [PROBE, '239.74.163.2']);
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout)).toEqual({
+      datagrams: 0,
+      received: 0,
+      sent: 1,
+      sendErrors: 0,
+      receiveErrors: 0,
+      rejoins: 0,
+      dropped: {},
     });
   });
 });

@@ -46,6 +46,9 @@ export class FakeKernel {
     const kernel = this;
     return {
       layout,
+      attachSocketFilter: () => {
+        throw new Error('the fake binding has no socket filters');
+      },
       RawCanSocket: class extends FakeRawHandle {
         constructor(ifname: string, options: RawCanSocketOptions) {
           super(kernel, ifname, options);
