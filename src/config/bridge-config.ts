@@ -31,6 +31,8 @@ export interface BridgeConfig {
     readonly receiveBufferBytes: number;
     /** Empty: every source is accepted. */
     readonly allowSources: readonly Cidr[];
+    /** 0: no periodic check of the network interface. */
+    readonly interfaceCheckMs: number;
   };
   readonly sender: {
     /** The effective id: as configured, or derived from host name and CAN interface. */

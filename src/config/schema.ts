@@ -17,6 +17,7 @@ export interface RawConfig {
     hopLimit: number;
     receiveBufferBytes: number;
     allowSources: string[];
+    interfaceCheckMs: number;
   };
   sender: { id: string; ignore: string[] };
   toMulticast: RawDirection;
@@ -149,6 +150,16 @@ export function configSchema(): convict.Schema<RawConfig> {
         format: 'cmb-cidr-list',
         default: [],
         env: 'CMB_MULTICAST_ALLOW_SOURCES',
+      },
+      interfaceCheckMs: {
+        doc:
+          'How often to look whether the network interface carrying the group went away or came back (the group is then ' +
+          'joined again by itself), in milliseconds; failed sends make it look at once. 0 turns the check off.',
+        format: 'cmb-integer',
+        min: 0,
+        max: DAY_MS,
+        default: 1000,
+        env: 'CMB_MULTICAST_INTERFACE_CHECK_MS',
       },
     },
     sender: {

@@ -81,6 +81,7 @@ export function multicastOptions(config: BridgeConfig, logger: Logger): Multicas
     interface: m.interface === '' ? null : m.interface,
     hopLimit: m.hopLimit,
     recvBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
+    interfaceCheckIntervalMs: m.interfaceCheckMs,
     logger,
   };
 }

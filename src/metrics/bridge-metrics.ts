@@ -163,6 +163,12 @@ export function createBridgeMetrics(
     [],
     (s, set) => set({}, s.multicast.receiveErrors),
   );
+  mirrorCounter(
+    'cmb_multicast_rejoins_total',
+    'Times the group was joined again after the network interface came back or changed.',
+    [],
+    (s, set) => set({}, s.multicast.rejoins),
+  );
 
   new Gauge({
     name: 'cmb_tx_queue_frames',

@@ -16,6 +16,7 @@ const DEFAULTS: [string, unknown][] = [
   ['multicast.hopLimit', 1],
   ['multicast.receiveBufferBytes', 8388608],
   ['multicast.allowSources', []],
+  ['multicast.interfaceCheckMs', 1000],
   ['sender.id', ''],
   ['sender.ignore', []],
   ['toMulticast.enabled', true],

@@ -109,6 +109,7 @@ describe('Daemon metrics endpoint', () => {
       ['cmb_dropped_total{direction="to_can",reason="own_sender_id"}', 1],
       ['cmb_dropped_total{direction="to_can",reason="not_a_map"}', 1],
       ['cmb_multicast_datagrams_total', 4],
+      ['cmb_multicast_rejoins_total', 0],
       ['cmb_tx_queue_frames', 1],
       ['cmb_tx_queue_capacity_frames', 50],
       ['cmb_can_kernel_drops_total', 7],

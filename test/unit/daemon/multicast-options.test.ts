@@ -1,0 +1,35 @@
+// The daemon turns the multicast part of the configuration into MulticastBus options.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { multicastOptions } from '../../../src/daemon/daemon.js';
+
+const logger = pino({ level: 'silent' });
+const config = (overrides: Record<string, string>) =>
+  loadConfig({ env: {}, hostname: 'h', overrides: { 'can.interface': 'vcan0', ...overrides } });
+
+describe('multicastOptions', () => {
+  it('passes the defaults: kernel-chosen interface, 8 MiB buffer, a check every second', () => {
+    expect(multicastOptions(config({}), logger)).toMatchObject({
+      group: 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173',
+      port: 43113,
+      interface: null,
+      hopLimit: 1,
+      recvBufferBytes: 8 * 1024 * 1024,
+      interfaceCheckIntervalMs: 1000,
+    });
+  });
+
+  it('passes what the configuration sets (0 keeps the kernel buffer default, 0 turns the check off)', () => {
+    const opts = multicastOptions(
+      config({
+        'multicast.interface': 'eth1',
+        'multicast.receiveBufferBytes': '0',
+        'multicast.interfaceCheckMs': '0',
+      }),
+      logger,
+    );
+    expect(opts).toMatchObject({ interface: 'eth1', interfaceCheckIntervalMs: 0 });
+    expect(opts.recvBufferBytes).toBeUndefined();
+  });
+});
