@@ -4,7 +4,7 @@
  * is read with straight-line code. Anything else, including every invalid frame, returns null and
  * goes through the general decoder (decode-datagram.ts), which gives the drop reason. Never throws.
  */
-import { validateFrameFields } from '../frame.js';
+import { CAN_EFF_MASK, CAN_MAX_DLEN, CAN_SFF_MASK, CANFD_MAX_DLEN } from '../frame.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { WIRE_KEYS } from './wire-keys.js';
 
@@ -232,8 +232,20 @@ export function decodeCanonical(buf: Uint8Array, receiveTimestamp?: number): Can
   const brs = bool(buf, suffixAt + (SUFFIX_BOOLS[1] as number));
   const esi = bool(buf, suffixAt + (SUFFIX_BOOLS[2] as number));
   if ((ext | rtr | err | fd | brs | esi) < 0) return null;
+  // A dlc byte that is no positive fixint (nil, a negative fixint, an int header) reads as 0x80 or
+  // more and fails the length checks below: the general way decides.
   const dlc = buf[layout.dlcAt] as number;
-  if (dlc >= 0x80) return null; // not a positive fixint: other int forms go the general way
+  const arbitrationId = uint(buf, ID_AT);
+  // python-can's Message._check (can/message.py 4.1) for what this layout can carry (ints are
+  // non-negative, flags bools, the channel nil/str/int), inlined; anything it refuses, and a remote
+  // frame with a payload (which python empties first), goes the general way for its reason.
+  if (rtr === 1) {
+    if (err === 1 || fd === 1 || n !== 0) return null;
+  } else if (dlc !== n) {
+    return null;
+  }
+  if (fd === 1 ? dlc > CANFD_MAX_DLEN : dlc > CAN_MAX_DLEN || brs === 1 || esi === 1) return null;
+  if (arbitrationId > (ext === 1 ? CAN_EFF_MASK : CAN_SFF_MASK)) return null;
   const ch = channel(buf, channelAt, channelAt + chSize);
   if (ch === undefined) return null;
   let timestamp: number;
@@ -245,9 +257,9 @@ export function decodeCanonical(buf: Uint8Array, receiveTimestamp?: number): Can
   }
   const data = new Uint8Array(n); // a copy: the frame must not pin or alias the datagram's buffer
   for (let i = 0; i < n; i++) data[i] = buf[dataAt + i] as number;
-  const frame: CanFrame = {
+  return {
     timestamp,
-    arbitrationId: uint(buf, ID_AT),
+    arbitrationId,
     isExtendedId: ext === 1,
     isRemoteFrame: rtr === 1,
     isErrorFrame: err === 1,
@@ -258,5 +270,4 @@ export function decodeCanonical(buf: Uint8Array, receiveTimestamp?: number): Can
     bitrateSwitch: brs === 1,
     errorStateIndicator: esi === 1,
   };
-  return validateFrameFields(frame) === null ? frame : null;
 }
