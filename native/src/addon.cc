@@ -4,7 +4,7 @@
 
 #include "raw_can_socket.h"
 #include "sd_notify.h"
-#include "socket_filter.h"
+#include "socket_options.h"
 
 namespace {
 
@@ -24,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sdNotify", Napi::Function::New(env, cansock::SdNotify, "sdNotify"));
   exports.Set("attachSocketFilter",
               Napi::Function::New(env, cansock::AttachSocketFilter, "attachSocketFilter"));
+  exports.Set("forceReceiveBuffer",
+              Napi::Function::New(env, cansock::ForceReceiveBuffer, "forceReceiveBuffer"));
   return exports;
 }
 

@@ -18,7 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -40,8 +40,8 @@ import { localAddresses, resolveGroup, stripScope } from './multicast-address.js
 import type { IpFamily, NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
 import { ownEchoFilterProgram } from './own-echo-filter.js';
-import { udpSocketFd } from './udp-fd.js';
-import { loadNativeBinding } from '../socketcan/native-binding.js';
+import { attachNativeEchoFilter, forceNativeRecvBuffer } from './native-socket-options.js';
+import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
 import {
   connectSocket,
   joinGroup,
@@ -109,6 +109,12 @@ export interface MulticastBusOptions {
    * (which the bus always does as well).
    */
   attachEchoFilter?: AttachEchoFilter | null;
+  /**
+   * Raises the receive buffer past net.core.rmem_max when the kernel capped it (SO_RCVBUFFORCE,
+   * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the addon's. null:
+   * keep what SO_RCVBUF got.
+   */
+  forceRecvBuffer?: ForceRecvBuffer | null;
 }
 
 /** Where a datagram came from. */
@@ -196,18 +202,6 @@ const INTERFACE_ERRORS = new Set([
   'EINVAL',
 ]);
 
-/** Attaches `program` (struct sock_filter records) to `socket`; throws when it cannot. */
-export type AttachEchoFilter = (socket: UdpSocket, program: Uint8Array) => void;
-
-/** The default `attachEchoFilter`: the addon's SO_ATTACH_FILTER on a real dgram socket. */
-export const attachNativeEchoFilter: AttachEchoFilter = (socket, program) => {
-  const fd = udpSocketFd(socket as Socket);
-  if (fd === null) {
-    throw new MulticastError('ERR_MULTICAST_SOCKET', 'no file descriptor for the receive socket');
-  }
-  loadNativeBinding().attachSocketFilter(fd, program);
-};
-
 export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #group: string;
   readonly #port: number;
@@ -225,6 +219,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #timers: BusTimers;
   readonly #clock: () => number;
   readonly #attachEchoFilter: AttachEchoFilter | null;
+  readonly #forceRecvBuffer: ForceRecvBuffer | null;
   /** The program on the receive socket now (to skip re-attaching the same one), or null. */
   #echoFilter: { rx: UdpSocket; key: string } | null = null;
 
@@ -285,6 +280,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#clock = options.clock ?? wallClockSeconds();
     this.#attachEchoFilter =
       options.attachEchoFilter === undefined ? attachNativeEchoFilter : options.attachEchoFilter;
+    this.#forceRecvBuffer =
+      options.forceRecvBuffer === undefined ? forceNativeRecvBuffer : options.forceRecvBuffer;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
     this.#opener = {
       factory: options.socketFactory ?? createUdpSocket,
@@ -363,7 +360,13 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     );
     this.#assertStarting();
     this.#rx = rx;
-    const recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, true);
+    const recvBufferBytes = setRecvBuffer(
+      rx,
+      this.#recvBufferRequested,
+      this.#log,
+      true,
+      this.#forceRecvBuffer,
+    );
     rx.on('message', this.#onMessage);
     const port = rx.address().port;
 
@@ -508,7 +511,13 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     }
     let recvBufferBytes = info.recvBufferBytes;
     if (rx !== null) {
-      recvBufferBytes = setRecvBuffer(rx, this.#recvBufferRequested, this.#log, false);
+      recvBufferBytes = setRecvBuffer(
+        rx,
+        this.#recvBufferRequested,
+        this.#log,
+        false,
+        this.#forceRecvBuffer,
+      );
       // The old receive socket stops delivering before the new one starts: no datagram twice.
       oldRx.removeListener('message', this.#onMessage);
       this.#closeSocket(oldRx);

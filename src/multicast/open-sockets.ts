@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
 import type { MulticastErrorCode } from './multicast-error.js';
+import type { ForceRecvBuffer } from './native-socket-options.js';
 import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
 
 /** Creates sockets and tells the bus about each one at once, so a close meanwhile closes it too. */
@@ -123,6 +124,7 @@ export function setRecvBuffer(
   requested: number,
   log: Logger,
   warnIfCapped: boolean,
+  force: ForceRecvBuffer | null = null,
 ): number {
   let size = requested;
   for (;;) {
@@ -137,13 +139,17 @@ export function setRecvBuffer(
       size = Math.floor(size / 2);
     }
   }
-  let granted: number;
-  try {
-    granted = rx.getRecvBufferSize();
-  } catch {
-    return 0;
+  let granted = grantedRecvBuffer(rx);
+  if (granted < 0) return 0;
+  if (granted < requested && force !== null) {
+    // Capped by net.core.rmem_max: SO_RCVBUFFORCE goes past it where allowed (CAP_NET_ADMIN).
+    try {
+      force(rx, requested);
+      granted = Math.max(granted, grantedRecvBuffer(rx));
+    } catch (err) {
+      log.debug({ err, requested }, 'SO_RCVBUFFORCE not allowed');
+    }
   }
-  if (process.platform === 'linux') granted = Math.floor(granted / 2);
   if (granted < requested && warnIfCapped) {
     log.warn(
       { requested, granted },
@@ -151,6 +157,16 @@ export function setRecvBuffer(
     );
   }
   return granted;
+}
+
+/** SO_RCVBUF as the kernel reports it, halved back on Linux (socket(7) doubles it); -1 if unknown. */
+function grantedRecvBuffer(rx: UdpSocket): number {
+  try {
+    const granted = rx.getRecvBufferSize();
+    return process.platform === 'linux' ? Math.floor(granted / 2) : granted;
+  } catch {
+    return -1;
+  }
 }
 
 /** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */

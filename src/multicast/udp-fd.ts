@@ -10,8 +10,7 @@ export function udpSocketFd(socket: Socket): number | null {
   const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
   if (sym === undefined) return null;
   const state = (socket as unknown as Record<symbol, unknown>)[sym] as
-    | { handle?: { fd?: unknown } | null }
-    | undefined;
+    { handle?: { fd?: unknown } | null } | undefined;
   const fd = state?.handle?.fd;
   return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : null;
 }

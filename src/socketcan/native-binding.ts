@@ -73,6 +73,8 @@ export interface NativeBinding {
    * socket the caller owns (native/src/socket_filter.h); throws a Node-style error on refusal.
    */
   readonly attachSocketFilter: (fd: number, program: Uint8Array) => void;
+  /** SO_RCVBUFFORCE on a socket the caller owns (needs CAP_NET_ADMIN); throws on refusal. */
+  readonly forceReceiveBuffer: (fd: number, bytes: number) => void;
 }
 
 let cached: NativeBinding | undefined;

@@ -49,6 +49,9 @@ export class FakeKernel {
       attachSocketFilter: () => {
         throw new Error('the fake binding has no socket filters');
       },
+      forceReceiveBuffer: () => {
+        throw new Error('the fake binding has no socket options');
+      },
       RawCanSocket: class extends FakeRawHandle {
         constructor(ifname: string, options: RawCanSocketOptions) {
           super(kernel, ifname, options);

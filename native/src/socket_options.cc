@@ -1,4 +1,4 @@
-#include "socket_filter.h"
+#include "socket_options.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -15,11 +15,10 @@ namespace cansock {
 namespace {
 
 // Like SysError, with the file descriptor instead of an interface name.
-Napi::Error FilterError(Napi::Env env, int err, int fd) {
+Napi::Error OptionError(Napi::Env env, int err, const char* option, int fd) {
   std::string code = ErrnoName(err);
-  Napi::Error error = Napi::Error::New(
-      env, "setsockopt " + code + " SO_ATTACH_FILTER fd " + std::to_string(fd) + ": " +
-               std::strerror(err));
+  Napi::Error error = Napi::Error::New(env, "setsockopt " + code + " " + option + " fd " +
+                                                std::to_string(fd) + ": " + std::strerror(err));
   Napi::Object obj = error.Value();
   obj.Set("code", Napi::String::New(env, code));
   obj.Set("errno", Napi::Number::New(env, -err));
@@ -56,7 +55,28 @@ Napi::Value AttachSocketFilter(const Napi::CallbackInfo& info) {
   fprog.len = static_cast<unsigned short>(program.size());
   fprog.filter = program.data();
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
-    FilterError(env, errno, fd).ThrowAsJavaScriptException();
+    OptionError(env, errno, "SO_ATTACH_FILTER", fd).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+Napi::Value ForceReceiveBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    CodedTypeError(env, "ERR_INVALID_ARG_TYPE", "forceReceiveBuffer(fd: number, bytes: number)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  double bytes = info[1].As<Napi::Number>().DoubleValue();
+  if (!(bytes > 0 && bytes <= 0x7fffffff)) {
+    CodedError(env, "ERR_INVALID_ARG_VALUE", "bytes must be 1..2^31-1")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int value = static_cast<int>(bytes);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &value, sizeof value) != 0) {
+    OptionError(env, errno, "SO_RCVBUFFORCE", fd).ThrowAsJavaScriptException();
   }
   return env.Undefined();
 }

@@ -1,0 +1,61 @@
+// The multicast receive buffer past net.core.rmem_max: SO_RCVBUFFORCE through the addon when the
+// process may (CAP_NET_ADMIN, e.g. root), else what SO_RCVBUF got, with one warning.
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { forceNativeRecvBuffer } from '../../src/multicast/native-socket-options.js';
+import { setRecvBuffer } from '../../src/multicast/open-sockets.js';
+
+const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+const requested = 2 * rmemMax;
+const isRoot = process.getuid?.() === 0;
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+
+async function socket(): Promise<Socket> {
+  const s = createSocket('udp4');
+  sockets.push(s);
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  return s;
+}
+
+function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const out: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => out.push(s) });
+  return { logger, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('multicast receive buffer', () => {
+  if (!isRoot) console.log('multicast-rcvbuf: SO_RCVBUFFORCE case skipped: not root');
+  it.skipIf(!isRoot)('goes past net.core.rmem_max with SO_RCVBUFFORCE as root', async () => {
+    const { logger, lines } = capture();
+    const granted = setRecvBuffer(await socket(), requested, logger, true, forceNativeRecvBuffer);
+    expect(granted).toBe(requested);
+    expect(lines().filter((l) => l.level === 40)).toEqual([]);
+  });
+
+  it('without the force it stays at net.core.rmem_max and warns once, naming the sysctl', async () => {
+    const { logger, lines } = capture();
+    const granted = setRecvBuffer(await socket(), requested, logger, true, null);
+    expect(granted).toBe(rmemMax);
+    const warnings = lines().filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ requested, granted: rmemMax });
+    expect(String(warnings[0]?.msg)).toContain('net.core.rmem_max');
+  });
+
+  it('a refused force (EPERM when unprivileged) keeps the capped size and warns', async () => {
+    const { logger, lines } = capture();
+    const refuse = (): never => {
+      throw Object.assign(new Error('setsockopt EPERM SO_RCVBUFFORCE'), { code: 'EPERM' });
+    };
+    const granted = setRecvBuffer(await socket(), requested, logger, true, refuse);
+    expect(granted).toBe(rmemMax);
+    expect(lines().filter((l) => l.level === 40)).toHaveLength(1);
+    expect(lines().some((l) => l.msg === 'SO_RCVBUFFORCE not allowed')).toBe(true);
+  });
+});
