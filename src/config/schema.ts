@@ -97,7 +97,9 @@ export function configSchema(): convict.Schema<RawConfig> {
         env: 'CMB_CAN_FD',
       },
       receiveBufferBytes: {
-        doc: 'SO_RCVBUF of the CAN socket in bytes; 0 keeps the kernel default. The kernel caps it at net.core.rmem_max.',
+        doc:
+          'SO_RCVBUF of the CAN socket in bytes; 0 keeps the kernel default. The kernel caps SO_RCVBUF at net.core.rmem_max; ' +
+          'with CAP_NET_ADMIN (root) the bridge goes past it (SO_RCVBUFFORCE), otherwise raise the sysctl or bursts may be lost.',
         format: 'cmb-integer',
         min: 0,
         max: MAX_BUFFER_BYTES,
@@ -138,7 +140,9 @@ export function configSchema(): convict.Schema<RawConfig> {
         env: 'CMB_MULTICAST_HOP_LIMIT',
       },
       receiveBufferBytes: {
-        doc: 'SO_RCVBUF of the multicast socket in bytes; 0 keeps the kernel default. The kernel caps it at net.core.rmem_max.',
+        doc:
+          'SO_RCVBUF of the multicast socket in bytes; 0 keeps the kernel default. The kernel caps SO_RCVBUF at net.core.rmem_max; ' +
+          'with CAP_NET_ADMIN (root) the bridge goes past it (SO_RCVBUFFORCE), otherwise raise the sysctl or bursts may be lost.',
         format: 'cmb-integer',
         min: 0,
         max: MAX_BUFFER_BYTES,
