@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanFrame } from '../../../src/frame.js';
-import { decodeCanonical } from '../../../src/protocol/decode-canonical.js';
+import { ANY, compileCheck, decodeCanonical } from '../../../src/protocol/decode-canonical.js';
 import { decodeAnyLayout } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { validFrame } from '../../support/frame-arbitrary.js';
@@ -78,5 +78,36 @@ describe('decodeCanonical', () => {
     }
     // Only the channel's text ('x') may change and still decode; every key byte must fall back.
     expect(changed).toBeGreaterThan(100);
+  });
+});
+
+describe('compileCheck', () => {
+  it('the generated check and the word-loop fallback (no code generation) agree on every input', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(ANY), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.uint8Array({ minLength: 56, maxLength: 56 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        (bytes, noise, shift, plant) => {
+          // Padded as decode-canonical pads: `shift` ANY bytes in front, ANY up to a multiple of 4.
+          const padded = [...new Array<number>(shift).fill(ANY), ...bytes];
+          while (padded.length % 4 !== 0) padded.push(ANY);
+          const buf = Uint8Array.from(noise);
+          const at = 4; // room for the fallback's words that start `shift` bytes earlier
+          // Half the time the expected bytes are really there, so both outcomes occur.
+          if (plant) bytes.forEach((b, i) => b !== ANY && (buf[at + i] = b));
+          const generated = compileCheck(bytes, padded, shift);
+          const fallback = compileCheck(bytes, padded, shift, false);
+          const expected = bytes.every((b, i) => b === ANY || buf[at + i] === b);
+          expect(generated(buf, at)).toBe(expected);
+          expect(fallback(buf, at)).toBe(expected);
+        },
+      ),
+      fuzzParams(1000),
+    );
   });
 });
