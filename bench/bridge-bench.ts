@@ -277,7 +277,9 @@ async function main(): Promise<void> {
       'processes per frame delivered (cangw runs in softirq: no process); VM CPU: the whole VM incl.\n' +
       'generator and receiver. The VM flatters Node vs CPython by about 1.5-2x (CPython runs 14-20x\n' +
       'slower under TCG, Node 8-11x; ../shared/baselines.md): on real hardware the ours-vs-python ratios\n' +
-      'are smaller by about that factor. A busy host makes every number pessimistic.',
+      'are smaller by about that factor. A busy host makes every number pessimistic. "udp drops" is\n' +
+      "the sockets' drop count (/proc/net/udp), which includes datagrams a socket filter refused: our\n" +
+      "daemon A's are its own looped-back datagrams, dropped on purpose; 'rcvbuf errs' are overflows.",
   );
   if (values.json !== undefined) {
     writeFileSync(
