@@ -141,6 +141,8 @@ function jsonProblem(text: string, err: unknown): string {
   return `expected ${e.expected} but found ${e.found} (line ${e.line} column ${e.column})${hint}`;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function readConfigFile(file: string): Record<string, unknown> {
   const name = showName(file);
   let bytes: Buffer;
@@ -164,7 +166,20 @@ function readConfigFile(file: string): Record<string, unknown> {
       `config file ${name} is not valid JSON: it is UTF-16 (byte order mark ${bom.toUpperCase()}); save it as UTF-8`,
     );
   }
-  let text = bytes.toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    // Node would replace bad bytes with U+FFFD silently, and a mangled sender id or filter would
+    // then be accepted: refuse, naming where (the first byte the lenient decode does not keep).
+    const kept = Buffer.from(bytes.toString('utf8'), 'utf8');
+    let at = 0;
+    while (at < bytes.length && bytes[at] === kept[at]) at++;
+    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
+    throw new ConfigError(
+      `config file ${name} is not valid UTF-8 (byte ${at}, line ${line}); save it as UTF-8`,
+    );
+  }
   // A UTF-8 byte order mark (Windows editors write one): RFC 8259 section 8.1 lets parsers ignore
   // it; JSON.parse does not.
   if (text.startsWith('\uFEFF')) text = text.slice(1);

@@ -47,6 +47,26 @@ describe('a config file with a UTF-8 byte order mark', () => {
   });
 });
 
+describe('a config file that is not valid UTF-8', () => {
+  it.each([
+    ['a Latin-1 byte in a value', '{"sender": {"id": "caf', [0xe9], '"}}', 22, 1],
+    ['a truncated sequence on line 3', '{\n"sender":\n{"id": "', [0xe2, 0x82], '"}}', 20, 3],
+    ['a lone continuation byte', '{"can": ', [0x80], '{}}', 8, 1],
+  ])('is refused, naming the byte and line: %s', (_name, head, bad, tail, at, line) => {
+    const path = file(Buffer.concat([Buffer.from(head), Buffer.from(bad), Buffer.from(tail)]));
+    const error = configError(() => load(path));
+    expect(error.message).toMatch(
+      new RegExp(`is not valid UTF-8 \\(byte ${at}, line ${line}\\); save it as UTF-8$`),
+    );
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('valid multi-byte UTF-8 still loads', () => {
+    const path = file('{"sender": {"id": "caf\u00e9-\u20ac"}}');
+    expect(load(path).sender.id).toBe('caf\u00e9-\u20ac');
+  });
+});
+
 describe('can.interface and multicast.interface are Linux interface names', () => {
   it.each([
     ['abcdefghijklmno', 'vcan0'],
