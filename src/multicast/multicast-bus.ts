@@ -36,12 +36,13 @@ import type { BusTimers, CancelTimer } from './bus-timers.js';
 import { FrameQueue } from './frame-queue.js';
 import { InterfaceWatch, sysfsInterfaceIndex } from './interface-watch.js';
 import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
-import { localAddresses, resolveGroup, stripScope } from './multicast-address.js';
-import type { IpFamily, NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
+import { resolveGroup } from './multicast-address.js';
+import type { NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
-import { ownEchoFilterProgram } from './own-echo-filter.js';
+import { OwnEchoGuard } from './own-echo-guard.js';
+import type { EchoFilterTarget } from './own-echo-guard.js';
 import { attachNativeEchoFilter, forceNativeRecvBuffer } from './native-socket-options.js';
-import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
+import type { ForceRecvBuffer } from './native-socket-options.js';
 import {
   connectSocket,
   joinGroup,
@@ -52,136 +53,29 @@ import {
 } from './open-sockets.js';
 import type { SocketOpener } from './open-sockets.js';
 import { createUdpSocket } from './udp-socket.js';
-import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
+import type { UdpSocket } from './udp-socket.js';
 
-/** The codec the bus encodes and decodes with (src/protocol/ by default). */
-export interface MulticastCodec {
-  /** Throws (code ERR_INVALID_FRAME) for a frame python-can would reject. */
-  encodeFrame(frame: CanFrame): Buffer;
-  /** Never throws. */
-  decodeDatagram(buf: Uint8Array): { ok: true; frame: CanFrame } | { ok: false; reason: string };
-}
-
-export interface MulticastBusOptions {
-  /** Multicast group; its form picks IPv4 or IPv6. Default python-can's default, `DEFAULT_GROUP_IPV6`. */
-  group?: string;
-  /** UDP port, default 43113; 0 picks a free port (tests). */
-  port?: number;
-  /** Network interface to join and send on, by name; default: the kernel's choice, like python-can. */
-  interface?: string | null;
-  /** IPv4 TTL / IPv6 hop limit, 0..255, default 1. */
-  hopLimit?: number;
-  /** Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB. */
-  recvBufferBytes?: number;
-  /**
-   * Bind the receive socket to the group address so only this group's datagrams arrive (default:
-   * true on Linux, where binding a multicast address filters by destination).
-   */
-  bindGroup?: boolean;
-  /**
-   * Frame timestamps: 'receive' replaces them with the local receive time, as a python-can
-   * receiver does (bus.py `replace={"timestamp": timestamp}`); 'sender' keeps the sender's.
-   * Either way the sender's is in `ReceivedFrame.senderTimestamp`. Default 'receive'.
-   */
-  timestamps?: 'receive' | 'sender';
-  /** Frames each `frames()` iterator may hold before it drops new ones; default 10000. */
-  iteratorHighWaterMark?: number;
-  logger?: Logger;
-  socketFactory?: UdpSocketFactory;
-  codec?: MulticastCodec;
-  networkInterfaces?: NetworkInterfacesFn;
-  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
-  interfaceIndex?: InterfaceIndexFn;
-  /**
-   * How often to look whether the interface carrying the group went away or came back (and
-   * re-join then), in milliseconds; 0 turns the watch off. Default 1000. Failed sends
-   * (ENODEV, EADDRNOTAVAIL, ...) make it look at once.
-   */
-  interfaceCheckIntervalMs?: number;
-  /** Timers of the interface watch; default Node's, unref'd. */
-  timers?: BusTimers;
-  /** Seconds since the epoch, float: the receive timestamp of frames. */
-  clock?: () => number;
-  /**
-   * Puts a kernel filter on the receive socket that drops our own looped-back datagrams before
-   * they wake the process (see own-echo-filter.ts); throws when it cannot. Default: the addon's
-   * SO_ATTACH_FILTER on the dgram socket's descriptor. null: drop own echoes in JavaScript only
-   * (which the bus always does as well).
-   */
-  attachEchoFilter?: AttachEchoFilter | null;
-  /**
-   * Raises the receive buffer past net.core.rmem_max when the kernel capped it (SO_RCVBUFFORCE,
-   * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the addon's. null:
-   * keep what SO_RCVBUF got.
-   */
-  forceRecvBuffer?: ForceRecvBuffer | null;
-}
-
-/** Where a datagram came from. */
-export interface DatagramSource {
-  address: string;
-  port: number;
-  family: 'IPv4' | 'IPv6';
-  /** Datagram length in bytes. */
-  size: number;
-}
-
-/** One frame received from the group. */
-export interface ReceivedFrame {
-  frame: CanFrame;
-  /** The timestamp the sender wrote into the datagram, seconds. */
-  senderTimestamp: number;
-  source: DatagramSource;
-}
-
-/** A snapshot of the bus counters. */
-export interface MulticastBusStats {
-  /** Every datagram read from the receive socket. */
-  datagrams: number;
-  /** Frames delivered to listeners and iterators. */
-  received: number;
-  /** Datagrams the kernel accepted for sending. */
-  sent: number;
-  /** Sends that failed (the frame is lost). */
-  sendErrors: number;
-  /** Errors reported by the receive socket. */
-  receiveErrors: number;
-  /** Times the group was joined again on fresh sockets after the interface came back or changed. */
-  rejoins: number;
-  /**
-   * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
-   * or invalid frames), and 'iterator_overflow' (a frame a slow `frames()` consumer missed).
-   */
-  dropped: Record<string, number>;
-}
-
-/** What the bus ended up with after `start()`. */
-export interface MulticastBusInfo {
-  family: IpFamily;
-  group: string;
-  port: number;
-  interface: string | null;
-  hopLimit: number;
-  /** Receive buffer asked for, bytes. */
-  recvBufferRequestedBytes: number;
-  /** Receive buffer the kernel granted, bytes (Linux reports twice the usable size; this is halved back). */
-  recvBufferBytes: number;
-  /** Local port of the send socket (datagrams from it are own echoes). */
-  sendPort: number;
-  bindAddress: string;
-}
-
-export interface MulticastBusEvents {
-  frame: [ReceivedFrame];
-  /** Only emitted by `destroy(err)`, and only when someone listens. */
-  error: [Error];
-  close: [];
-}
+export type {
+  DatagramSource,
+  MulticastBusEvents,
+  MulticastBusInfo,
+  MulticastBusOptions,
+  MulticastBusStats,
+  MulticastCodec,
+  ReceivedFrame,
+} from './multicast-bus-types.js';
+import type {
+  MulticastBusEvents,
+  MulticastBusInfo,
+  MulticastBusOptions,
+  MulticastBusStats,
+  MulticastCodec,
+  ReceivedFrame,
+} from './multicast-bus-types.js';
 
 type State = 'new' | 'starting' | 'open' | 'closing' | 'closed';
 
 const WARN_INTERVAL_MS = 5000;
-const LOCAL_REFRESH_INTERVAL_MS = 1000;
 const DEFAULT_INTERFACE_CHECK_INTERVAL_MS = 1000;
 /** A failed send looks at the interfaces at once, but not more often than this. */
 const MIN_CHECK_GAP_MS = 200;
@@ -218,10 +112,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #checkIntervalMs: number;
   readonly #timers: BusTimers;
   readonly #clock: () => number;
-  readonly #attachEchoFilter: AttachEchoFilter | null;
+  readonly #ownEcho: OwnEchoGuard;
   readonly #forceRecvBuffer: ForceRecvBuffer | null;
-  /** The program on the receive socket now (to skip re-attaching the same one), or null. */
-  #echoFilter: { rx: UdpSocket; key: string } | null = null;
 
   #state: State = 'new';
   #startPromise: Promise<void> | null = null;
@@ -245,8 +137,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #rejoining = false;
   /** When the send socket last failed to connect (monotonic ms). */
   #connectFailedAt = -Infinity;
-  #local = new Set<string>();
-  #localRefreshedAt = 0;
   #abortStart: ((err: Error) => void) | null = null;
   #pendingSends = 0;
   #drained: (() => void) | null = null;
@@ -278,11 +168,16 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#checkIntervalMs = options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS;
     this.#timers = options.timers ?? systemTimers;
     this.#clock = options.clock ?? wallClockSeconds();
-    this.#attachEchoFilter =
-      options.attachEchoFilter === undefined ? attachNativeEchoFilter : options.attachEchoFilter;
     this.#forceRecvBuffer =
       options.forceRecvBuffer === undefined ? forceNativeRecvBuffer : options.forceRecvBuffer;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
+    this.#ownEcho = new OwnEchoGuard({
+      networkInterfaces: this.#networkInterfaces,
+      attach:
+        options.attachEchoFilter === undefined ? attachNativeEchoFilter : options.attachEchoFilter,
+      log: this.#log,
+      warn: (key, fields, msg) => this.#warn(key, fields, msg),
+    });
     this.#opener = {
       factory: options.socketFactory ?? createUdpSocket,
       created: (sock) => this.#sockets.add(sock),
@@ -378,7 +273,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#connected = await this.#connect(tx, g, false);
     this.#assertStarting();
     this.#sendPort = tx.address().port;
-    this.#refreshLocal(true);
+    this.#ownEcho.refresh(true, this.#echoTarget());
 
     this.#info = {
       family: g.family,
@@ -538,7 +433,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         this.#log.debug({ err }, 'setMulticastInterface failed on re-join');
       }
     }
-    this.#refreshLocal(true);
+    this.#ownEcho.refresh(true, this.#echoTarget());
     watch.markUp();
     this.#stats.rejoins++;
     this.#info = { ...info, interface: g.interfaceName, recvBufferBytes, sendPort: this.#sendPort };
@@ -581,7 +476,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#destination = g.scopedGroup;
       this.#sendPort = tx.address().port;
       this.#info = { ...info, sendPort: this.#sendPort };
-      this.#installEchoFilter();
+      this.#ownEcho.install(this.#echoTarget());
       this.#log.info({ sendPort: this.#sendPort }, 'send socket connected');
     };
     attempt()
@@ -697,7 +592,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     if (
       (rinfo.port === this.#sendPort ||
         (this.#retiredPorts.size > 0 && this.#retiredPorts.has(rinfo.port))) &&
-      this.#isLocal(rinfo.address)
+      this.#ownEcho.isLocal(rinfo.address, this.#echoTarget())
     ) {
       this.#drop('own_echo');
       return;
@@ -745,52 +640,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
 
-  #isLocal(address: string): boolean {
-    const addr = stripScope(address);
-    if (this.#local.has(addr)) return true;
-    // An address added since start(): look again, at most once a second.
-    this.#refreshLocal(false);
-    return this.#local.has(addr);
-  }
-
-  #refreshLocal(force: boolean): void {
-    const now = Date.now();
-    if (!force && now - this.#localRefreshedAt < LOCAL_REFRESH_INTERVAL_MS) return;
-    this.#localRefreshedAt = now;
-    try {
-      this.#local = localAddresses(this.#networkInterfaces);
-    } catch (err) {
-      this.#warn('interfaces', { err }, 'cannot list local addresses');
-    }
-    this.#installEchoFilter();
-  }
-
-  /**
-   * (Re)attaches the kernel own-echo filter for the current send port and local addresses. When
-   * that is impossible (no addon, a fake socket, too many addresses) own echoes still reach the
-   * process and are dropped in `#onMessage` as before; nothing else changes.
-   */
-  #installEchoFilter(): void {
-    const rx = this.#rx;
-    if (this.#attachEchoFilter === null || rx === null || this.#sendPort < 0) return;
+  /** Where the own-echo filter goes now. */
+  #echoTarget(): EchoFilterTarget {
     const family = (this.#info?.family ?? (isIPv6(this.#group) ? 6 : 4)) === 6 ? 'IPv6' : 'IPv4';
-    const addresses = [...this.#local].sort();
-    const key = `${family} ${this.#sendPort} ${addresses.join(' ')}`;
-    if (this.#echoFilter?.rx === rx && this.#echoFilter.key === key) return;
-    const program = ownEchoFilterProgram({
-      family,
-      sendPort: this.#sendPort,
-      localAddresses: addresses,
-    });
-    try {
-      if (program === null) throw new Error(`no filter for ${addresses.length} addresses`);
-      this.#attachEchoFilter(rx, program);
-      this.#echoFilter = { rx, key };
-      this.#log.debug({ sendPort: this.#sendPort, addresses }, 'own-echo filter attached');
-    } catch (err) {
-      this.#echoFilter = null;
-      this.#log.debug({ err }, 'own-echo filter not attached: dropping own echoes in the process');
-    }
+    return { rx: this.#rx, family, sendPort: this.#sendPort };
   }
 
   #onReceiveError = (err: Error): void => {

@@ -1,0 +1,135 @@
+/**
+ * The public types of `MulticastBus` (multicast-bus.ts): its options, what it delivers, its
+ * counters and events.
+ */
+import type { Logger } from 'pino';
+import type { CanFrame } from '../frame.js';
+import type { BusTimers } from './bus-timers.js';
+import type { InterfaceIndexFn } from './interface-watch.js';
+import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
+import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
+import type { UdpSocketFactory } from './udp-socket.js';
+
+/** The codec the bus encodes and decodes with (src/protocol/ by default). */
+export interface MulticastCodec {
+  /** Throws (code ERR_INVALID_FRAME) for a frame python-can would reject. */
+  encodeFrame(frame: CanFrame): Buffer;
+  /** Never throws. */
+  decodeDatagram(buf: Uint8Array): { ok: true; frame: CanFrame } | { ok: false; reason: string };
+}
+
+export interface MulticastBusOptions {
+  /** Multicast group; its form picks IPv4 or IPv6. Default python-can's default, `DEFAULT_GROUP_IPV6`. */
+  group?: string;
+  /** UDP port, default 43113; 0 picks a free port (tests). */
+  port?: number;
+  /** Network interface to join and send on, by name; default: the kernel's choice, like python-can. */
+  interface?: string | null;
+  /** IPv4 TTL / IPv6 hop limit, 0..255, default 1. */
+  hopLimit?: number;
+  /** Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB. */
+  recvBufferBytes?: number;
+  /**
+   * Bind the receive socket to the group address so only this group's datagrams arrive (default:
+   * true on Linux, where binding a multicast address filters by destination).
+   */
+  bindGroup?: boolean;
+  /**
+   * Frame timestamps: 'receive' replaces them with the local receive time, as a python-can
+   * receiver does (bus.py `replace={"timestamp": timestamp}`); 'sender' keeps the sender's.
+   * Either way the sender's is in `ReceivedFrame.senderTimestamp`. Default 'receive'.
+   */
+  timestamps?: 'receive' | 'sender';
+  /** Frames each `frames()` iterator may hold before it drops new ones; default 10000. */
+  iteratorHighWaterMark?: number;
+  logger?: Logger;
+  socketFactory?: UdpSocketFactory;
+  codec?: MulticastCodec;
+  networkInterfaces?: NetworkInterfacesFn;
+  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
+  interfaceIndex?: InterfaceIndexFn;
+  /**
+   * How often to look whether the interface carrying the group went away or came back (and
+   * re-join then), in milliseconds; 0 turns the watch off. Default 1000. Failed sends
+   * (ENODEV, EADDRNOTAVAIL, ...) make it look at once.
+   */
+  interfaceCheckIntervalMs?: number;
+  /** Timers of the interface watch; default Node's, unref'd. */
+  timers?: BusTimers;
+  /** Seconds since the epoch, float: the receive timestamp of frames. */
+  clock?: () => number;
+  /**
+   * Puts a kernel filter on the receive socket that drops our own looped-back datagrams before
+   * they wake the process (see own-echo-filter.ts); throws when it cannot. Default: the addon's
+   * SO_ATTACH_FILTER on the dgram socket's descriptor. null: drop own echoes in JavaScript only
+   * (which the bus always does as well).
+   */
+  attachEchoFilter?: AttachEchoFilter | null;
+  /**
+   * Raises the receive buffer past net.core.rmem_max when the kernel capped it (SO_RCVBUFFORCE,
+   * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the addon's. null:
+   * keep what SO_RCVBUF got.
+   */
+  forceRecvBuffer?: ForceRecvBuffer | null;
+}
+
+/** Where a datagram came from. */
+export interface DatagramSource {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+  /** Datagram length in bytes. */
+  size: number;
+}
+
+/** One frame received from the group. */
+export interface ReceivedFrame {
+  frame: CanFrame;
+  /** The timestamp the sender wrote into the datagram, seconds. */
+  senderTimestamp: number;
+  source: DatagramSource;
+}
+
+/** A snapshot of the bus counters. */
+export interface MulticastBusStats {
+  /** Every datagram read from the receive socket. */
+  datagrams: number;
+  /** Frames delivered to listeners and iterators. */
+  received: number;
+  /** Datagrams the kernel accepted for sending. */
+  sent: number;
+  /** Sends that failed (the frame is lost). */
+  sendErrors: number;
+  /** Errors reported by the receive socket. */
+  receiveErrors: number;
+  /** Times the group was joined again on fresh sockets after the interface came back or changed. */
+  rejoins: number;
+  /**
+   * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
+   * or invalid frames), and 'iterator_overflow' (a frame a slow `frames()` consumer missed).
+   */
+  dropped: Record<string, number>;
+}
+
+/** What the bus ended up with after `start()`. */
+export interface MulticastBusInfo {
+  family: IpFamily;
+  group: string;
+  port: number;
+  interface: string | null;
+  hopLimit: number;
+  /** Receive buffer asked for, bytes. */
+  recvBufferRequestedBytes: number;
+  /** Receive buffer the kernel granted, bytes (Linux reports twice the usable size; this is halved back). */
+  recvBufferBytes: number;
+  /** Local port of the send socket (datagrams from it are own echoes). */
+  sendPort: number;
+  bindAddress: string;
+}
+
+export interface MulticastBusEvents {
+  frame: [ReceivedFrame];
+  /** Only emitted by `destroy(err)`, and only when someone listens. */
+  error: [Error];
+  close: [];
+}
