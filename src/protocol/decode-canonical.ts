@@ -6,10 +6,10 @@
  */
 import { CAN_EFF_MASK, CAN_MAX_DLEN, CAN_SFF_MASK, CANFD_MAX_DLEN } from '../frame.js';
 import type { CanChannel, CanFrame } from '../frame.js';
+import { channelText } from './channel-text.js';
 import { WIRE_KEYS } from './wire-keys.js';
 
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** fixstr header + UTF-8 of key `i` (every key is shorter than 32 bytes). */
 function keyRun(i: number): number[] {
@@ -101,10 +101,13 @@ const SUFFIX_BOOLS = SUFFIX_BYTES.flatMap((b, i) => (b === ANY ? [i] : []));
 /** Layouts by id size (1, 2, 3, 5 bytes) and channel size (up to 2 + 255 bytes: nil/int/fixstr/str8). */
 const layouts: (Layout | undefined)[][] = [[], [], [], [], [], []];
 
+/** The smallest layout (one-byte id and channel), built once and kept for decoding too. */
+const SMALLEST = buildLayout(1, 1);
+(layouts[1] as (Layout | undefined)[])[1] = SMALLEST;
 /** The shortest canonical datagram: every value one byte, except the 9-byte timestamp. */
-const MIN_LENGTH = buildLayout(1, 1).length + SUFFIX_LENGTH;
+const MIN_LENGTH = SMALLEST.length + SUFFIX_LENGTH;
 /** Bytes between the end of the id and the channel value (the three flags and their keys). */
-const CHANNEL_AFTER_ID = buildLayout(1, 1).channelAt - ID_AT - 1;
+const CHANNEL_AFTER_ID = SMALLEST.channelAt - ID_AT - 1;
 
 const scratchF64 = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
@@ -183,9 +186,6 @@ function uint(buf: Uint8Array, p: number): number {
   );
 }
 
-/** The last channel string, by its UTF-8 bytes: a bridge's peers repeat the same few names. */
-const lastChannel = { bytes: new Uint8Array(0), text: '' };
-
 /** Bytes a nil, fixstr/str8 or small uint channel starting at buf[p] takes, or 0 for any other kind. */
 function channelSize(buf: Uint8Array, p: number): number {
   const b = buf[p] as number;
@@ -203,24 +203,11 @@ function channel(buf: Uint8Array, p: number, end: number): CanChannel | undefine
   if (b >= 0xa0 && b <= 0xbf) start = p + 1;
   else if (b === 0xd9) start = p + 2;
   else return uint(buf, p);
-  const len = end - start;
-  // A property of a constant object: cheaper than module-level `let` cells (context + TDZ checks).
-  const cached = lastChannel.bytes;
-  if (len === cached.length) {
-    let i = 0;
-    while (i < len && buf[start + i] === cached[i]) i++;
-    if (i === len) return lastChannel.text;
-  }
-  const bytes = buf.slice(start, end);
-  let text: string;
   try {
-    text = utf8.decode(bytes); // invalid UTF-8: the general decoder reports it
+    return channelText(buf, start, end);
   } catch {
-    return undefined;
+    return undefined; // invalid UTF-8: the general decoder reports it
   }
-  lastChannel.bytes = bytes;
-  lastChannel.text = text;
-  return text;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { validateFrameFields } from '../frame.js';
 import type { CanChannel, CanFrame, FrameFault } from '../frame.js';
+import { channelText } from './channel-text.js';
 import { decodeCanonical } from './decode-canonical.js';
 import { ACCEPTED_KEYS, MAX_DATAGRAM_BYTES } from './wire-keys.js';
 
@@ -69,27 +70,6 @@ const scratchF32 = new Float32Array(scratchF64.buffer, 0, 1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
   throw new Error('decode-datagram assumes a little-endian host');
-}
-
-/**
- * The last channel string decoded, by its UTF-8 bytes: a bridge's peers repeat the same few
- * channel names, and TextDecoder costs more than the rest of the datagram.
- */
-let lastChannelBytes = new Uint8Array(0);
-let lastChannel = '';
-
-function decodeChannel(buf: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len === lastChannelBytes.length) {
-    let i = 0;
-    while (i < len && buf[start + i] === lastChannelBytes[i]) i++;
-    if (i === len) return lastChannel;
-  }
-  const bytes = buf.slice(start, end);
-  const text = utf8.decode(bytes); // throws on invalid UTF-8, as python's raw=False decode does
-  lastChannelBytes = new Uint8Array(bytes);
-  lastChannel = text;
-  return text;
 }
 
 /** Thrown internally to unwind the parser; never escapes `decodeDatagram`. */
@@ -469,7 +449,7 @@ function decode(buf: Uint8Array, receiveTimestamp: number | undefined): DecodeRe
         else if (r.type === T_INT || r.type === T_FLOAT) channel = r.num;
         else if (r.type === T_STR) {
           try {
-            channel = decodeChannel(buf, r.start, r.end);
+            channel = channelText(buf, r.start, r.end);
           } catch {
             throw fault('invalid_utf8');
           }
