@@ -4,8 +4,8 @@
 // root and the kernel can create a vcan, otherwise inside the QEMU test VM (test/vm/run.sh).
 // Builds dist/ first when the sources are newer. Exit status: the soak's (0 pass, 1 loss /
 // duplicates / RSS growth, 2 could not run), 124/125 when the VM timed out or failed.
+import { distIsStale } from './dist-stale.mjs';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -18,21 +18,8 @@ function minutesArg() {
   return Number.isFinite(v) && v > 0 ? v : 1;
 }
 
-function newest(dir) {
-  if (!existsSync(dir)) return 0;
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const p = join(dir, entry.name);
-    max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return max;
-}
-
 function buildIfStale() {
-  const sources = Math.max(...['src', 'test', 'bench'].map((d) => newest(join(root, d))));
-  if (existsSync(join(root, 'dist', 'bench', 'soak.js')) && newest(join(root, 'dist')) >= sources)
-    return;
+  if (!distIsStale(root, join('dist', 'bench', 'soak.js'))) return;
   say('dist/ is missing or older than the sources: npm run build');
   const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (res.status !== 0) {

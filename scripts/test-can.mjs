@@ -8,8 +8,9 @@
 // the VM run; CMB_VM_* are read by test/vm/*.sh (test/vm/README.md).
 // Both ways give the tests the same interfaces: vcan0 and vcan1 up with mtu 72 (CAN FD capable);
 // natively they are created here when missing (and deleted afterwards).
+import { distIsStale } from './dist-stale.mjs';
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -43,22 +44,9 @@ function nativeVcanProblem() {
   return null;
 }
 
-/** The newest modification time under dir (0 when it does not exist). */
-function newest(dir) {
-  if (!existsSync(dir)) return 0;
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const p = join(dir, entry.name);
-    max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return max;
-}
-
 /** Child processes spawned by the CAN tests run compiled JS from dist/: build when stale. */
 function buildIfStale() {
-  const sources = Math.max(...['src', 'test', 'bench'].map((d) => newest(join(root, d))));
-  if (existsSync(join(root, 'dist')) && newest(join(root, 'dist')) >= sources) return true;
+  if (!distIsStale(root)) return true;
   const t0 = Date.now();
   say('dist/ is missing or older than the sources: npm run build');
   const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
