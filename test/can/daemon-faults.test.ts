@@ -118,6 +118,57 @@ async function bothWaysBetween(
  * Deletes the veth pair (`ip link del` on one end takes both) and creates it again under the same
  * names and addresses, once daemon `d` logged the loss: the kernel gives the new pair new indexes.
  */
+interface HostPair {
+  daemonA: DaemonProcess;
+  daemonB: DaemonProcess;
+  agentA: JsonLinesPeer;
+  agentB: JsonLinesPeer;
+}
+
+/**
+ * A daemon on each end of the veth pair (its own sender id: the default comes from the host name,
+ * which both namespaces share) and a traffic agent on each vcan. Returned at once so afterAll can
+ * stop whatever started; `ready` resolves when all four are up.
+ */
+function spawnPair(
+  lab: NetnsLab,
+  [nsA, vethA]: [Netns, string],
+  [nsB, vethB]: [Netns, string],
+  common: string[],
+  suffix: string,
+): HostPair & { ready: Promise<unknown> } {
+  const daemon = (ns: Netns, veth: string, side: string) =>
+    spawnDaemon(lab, ns, `daemon ${side}${suffix}`, [
+      ...common,
+      '--interface',
+      veth,
+      '--sender-id',
+      `fault-${side.toLowerCase()}${suffix}`,
+    ]);
+  const pair = {
+    daemonA: daemon(nsA, vethA, 'A'),
+    daemonB: daemon(nsB, vethB, 'B'),
+    agentA: spawnAgent(lab, nsA, CAN, `agent A${suffix}`),
+    agentB: spawnAgent(lab, nsB, CAN, `agent B${suffix}`),
+  };
+  const ready = Promise.all([
+    pair.daemonA.ready(),
+    pair.daemonB.ready(),
+    pair.agentA.waitFor('ready', { timeoutMs: 120_000 }),
+    pair.agentB.waitFor('ready', { timeoutMs: 120_000 }),
+  ]);
+  return { ...pair, ready };
+}
+
+/** Stops what `spawnPair` started (any part may be missing when start-up failed), then the lab. */
+async function stopPair(lab: NetnsLab | null, p: Partial<HostPair>): Promise<void> {
+  const agents = [p.agentA, p.agentB].filter((a) => a !== undefined);
+  await Promise.all(agents.map((a) => a.quit().catch(() => undefined)));
+  const daemons = [p.daemonA, p.daemonB].filter((d) => d !== undefined);
+  await Promise.all(daemons.map((d) => d.stop()));
+  await lab?.destroy();
+}
+
 async function recreateVethPair(
   lab: NetnsLab,
   d: DaemonProcess,
@@ -165,37 +216,14 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
       '--set',
       `txQueue.staleMs=${STALE_MS}`,
     ];
-    daemonA = spawnDaemon(lab!, nsA, 'daemon A', [
-      ...common,
-      '--interface',
-      vethA,
-      '--sender-id',
-      'fault-a',
-    ]);
-    daemonB = spawnDaemon(lab!, nsB, 'daemon B', [
-      ...common,
-      '--interface',
-      vethB,
-      '--sender-id',
-      'fault-b',
-    ]);
-    agentA = spawnAgent(lab!, nsA, CAN, 'agent A');
-    agentB = spawnAgent(lab!, nsB, CAN, 'agent B');
-    await Promise.all([
-      daemonA.ready(),
-      daemonB.ready(),
-      agentA.waitFor('ready', { timeoutMs: 120_000 }),
-      agentB.waitFor('ready', { timeoutMs: 120_000 }),
-    ]);
+    const pair = spawnPair(lab!, [nsA, vethA], [nsB, vethB], common, '');
+    ({ daemonA, daemonB, agentA, agentB } = pair);
+    await pair.ready;
     // Both ways work before any fault.
     expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
   });
 
-  afterAll(async () => {
-    await Promise.all([agentA?.quit(), agentB?.quit()].map((p) => p?.catch(() => undefined)));
-    await Promise.all([daemonA?.stop(), daemonB?.stop()]);
-    await lab?.destroy();
-  });
+  afterAll(() => stopPair(lab, { daemonA, daemonB, agentA, agentB }));
 
   it('CAN interface down then up: keeps running, logs each change once, drops what waited (stale), resumes both ways', async () => {
     const before = await freshStats(daemonA);
@@ -501,37 +529,13 @@ describe.skipIf(skip)('daemon network interface faults over IPv6 on a real kerne
     [vethA, vethB] = await lab!.addVethPair(nsA, addrA, nsB, addrB);
     await Promise.all([addVcanIn(nsA, CAN), addVcanIn(nsB, CAN)]);
     const common = ['--can', CAN, '--group', DEFAULT_GROUP_IPV6, '--set', 'stats.intervalMs=500'];
-    // Own sender ids: the default one comes from the host name, which both namespaces share.
-    daemonA = spawnDaemon(lab!, nsA, 'daemon A6', [
-      ...common,
-      '--interface',
-      vethA,
-      '--sender-id',
-      'fault-a6',
-    ]);
-    daemonB = spawnDaemon(lab!, nsB, 'daemon B6', [
-      ...common,
-      '--interface',
-      vethB,
-      '--sender-id',
-      'fault-b6',
-    ]);
-    agentA = spawnAgent(lab!, nsA, CAN, 'agent A6');
-    agentB = spawnAgent(lab!, nsB, CAN, 'agent B6');
-    await Promise.all([
-      daemonA.ready(),
-      daemonB.ready(),
-      agentA.waitFor('ready', { timeoutMs: 120_000 }),
-      agentB.waitFor('ready', { timeoutMs: 120_000 }),
-    ]);
+    const pair = spawnPair(lab!, [nsA, vethA], [nsB, vethB], common, '6');
+    ({ daemonA, daemonB, agentA, agentB } = pair);
+    await pair.ready;
     expect(await bothWays(20)).toEqual({ toA: 20, toB: 20 });
   });
 
-  afterAll(async () => {
-    await Promise.all([agentA?.quit(), agentB?.quit()].map((p) => p?.catch(() => undefined)));
-    await Promise.all([daemonA?.stop(), daemonB?.stop()]);
-    await lab?.destroy();
-  });
+  afterAll(() => stopPair(lab, { daemonA, daemonB, agentA, agentB }));
 
   it('link down then up: logs gone/back once, keeps its receive socket (the kernel kept the membership), resumes both ways', async () => {
     const before = await freshStats(daemonA);
