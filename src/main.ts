@@ -25,7 +25,7 @@ const code = await runCli(
   {
     stdout: process.stdout,
     stderr: process.stderr,
-    createBus: (options) => new MulticastBus(options),
+    createBus: (options, deps) => new MulticastBus(options, deps),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
     signal: controller.signal,
     env: process.env,

@@ -9,15 +9,16 @@ const char* ErrnoName(int err) {
   return uv_err_name(-err);
 }
 
-Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& ifname) {
+Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& subject,
+                     const char* subject_key) {
   std::string code = ErrnoName(err);
-  std::string message = std::string(syscall) + " " + code + " " + ifname + ": " + uv_strerror(-err);
+  std::string message = std::string(syscall) + " " + code + " " + subject + ": " + uv_strerror(-err);
   Napi::Error error = Napi::Error::New(env, message);
   Napi::Object obj = error.Value();
   obj.Set("code", Napi::String::New(env, code));
   obj.Set("errno", Napi::Number::New(env, -err));
   obj.Set("syscall", Napi::String::New(env, syscall));
-  obj.Set("interface", Napi::String::New(env, ifname));
+  obj.Set(subject_key, Napi::String::New(env, subject));
   return error;
 }
 

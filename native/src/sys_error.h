@@ -9,8 +9,10 @@
 namespace cansock {
 
 // Builds an Error like Node's uvException: "socket EAFNOSUPPORT vcan0: Address family not
-// supported by protocol", with code/errno/syscall/interface properties. `err` is a positive errno.
-Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& ifname);
+// supported by protocol", with code/errno/syscall properties and `subject` under `subject_key`
+// (the interface name of a CAN socket, the address of a UDP socket). `err` is a positive errno.
+Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& subject,
+                     const char* subject_key = "interface");
 
 // An Error with a stable `code` for misuse from JS (wrong argument type, socket closed).
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message);

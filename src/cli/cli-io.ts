@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { LogLevel } from '../config/formats.js';
 import type { DaemonDeps } from '../daemon/daemon.js';
-import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
 import type { MulticastBus } from '../multicast/multicast-bus.js';
 
 export interface Writable {
@@ -13,7 +13,7 @@ export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   /** Creates the multicast endpoint; tests pass one on loopback or in a namespace. */
-  createBus: (options: MulticastBusOptions) => MulticastBus;
+  createBus: (options: MulticastBusOptions, deps: MulticastBusDeps) => MulticastBus;
   /** Seconds since the epoch, float. */
   clock: () => number;
   /** Aborted on SIGINT/SIGTERM by the entry point. */

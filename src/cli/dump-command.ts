@@ -50,7 +50,7 @@ export async function dumpCommand(args: string[], io: CliIo): Promise<number> {
   const timeoutS = secondsOption('timeout', values.timeout);
   const format = values.json === true ? formatJsonLine : formatCandumpLine;
 
-  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
+  const bus = io.createBus(multicastBusOptions(values), { clock: io.clock });
   await bus.start();
   const info = bus.info;
   if (info !== null) {

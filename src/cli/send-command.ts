@@ -70,7 +70,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     }
   });
 
-  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
+  const bus = io.createBus(multicastBusOptions(values), { clock: io.clock });
   await bus.start();
   try {
     for (const [i, frame] of frames.entries()) {

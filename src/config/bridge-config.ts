@@ -27,6 +27,8 @@ export interface BridgeConfig {
     /** '': the kernel chooses. */
     readonly interface: string;
     readonly hopLimit: number;
+    /** IP_MULTICAST_LOOP on the send socket. */
+    readonly loopback: boolean;
     /** 0: the kernel default. */
     readonly receiveBufferBytes: number;
     /** Empty: every source is accepted. */

@@ -15,6 +15,7 @@ export interface RawConfig {
     port: number;
     interface: string;
     hopLimit: number;
+    loopback: boolean;
     receiveBufferBytes: number;
     allowSources: string[];
     interfaceCheckMs: number;
@@ -138,6 +139,14 @@ export function configSchema(): convict.Schema<RawConfig> {
         max: 255,
         default: 1,
         env: 'CMB_MULTICAST_HOP_LIMIT',
+      },
+      loopback: {
+        doc:
+          'Multicast loop (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP) on the send socket: true lets python-can programs on this ' +
+          'host hear the bridge; false for hosts with no local listeners (the kernel then skips a copy of every datagram).',
+        format: 'cmb-boolean',
+        default: true,
+        env: 'CMB_MULTICAST_LOOPBACK',
       },
       receiveBufferBytes: {
         doc:

@@ -15,7 +15,7 @@ import { BridgeError, errorCode } from '../errors.js';
 import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
-import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
 import { CanSocket } from '../socketcan/can-socket.js';
 import type { CanSocketOptions } from '../socketcan/can-socket.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
@@ -36,7 +36,7 @@ export interface DaemonDeps {
   /** Default: the native `CanSocket`. */
   createCanSocket?: (options: CanSocketOptions, logger: Logger) => CanSocketLike;
   /** Default: `MulticastBus`. */
-  createMulticast?: (options: MulticastBusOptions) => MulticastBus;
+  createMulticast?: (options: MulticastBusOptions, deps: MulticastBusDeps) => MulticastBus;
 }
 
 export interface DaemonEvents {
@@ -73,16 +73,16 @@ export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
 }
 
 /** The multicast options a config asks for. */
-export function multicastOptions(config: BridgeConfig, logger: Logger): MulticastBusOptions {
+export function multicastOptions(config: BridgeConfig): MulticastBusOptions {
   const m = config.multicast;
   return {
     group: m.group,
     port: m.port,
     interface: m.interface === '' ? null : m.interface,
     hopLimit: m.hopLimit,
+    loopback: m.loopback,
     recvBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
     interfaceCheckIntervalMs: m.interfaceCheckMs,
-    logger,
   };
 }
 
@@ -109,7 +109,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.#log = deps.logger.child({ component: 'daemon' });
     this.#createCanSocket =
       deps.createCanSocket ?? ((options, logger) => new CanSocket(options, { logger }));
-    this.#createMulticast = deps.createMulticast ?? ((options) => new MulticastBus(options));
+    this.#createMulticast =
+      deps.createMulticast ?? ((options, busDeps) => new MulticastBus(options, busDeps));
   }
 
   /**
@@ -136,7 +137,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         },
       );
     }
-    const multicast = this.#createMulticast(multicastOptions(config, this.#root));
+    const multicast = this.#createMulticast(multicastOptions(config), { logger: this.#root });
     this.#multicast = multicast;
     try {
       await multicast.start();

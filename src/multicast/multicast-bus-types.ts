@@ -12,8 +12,11 @@ import type { UdpSocketFactory } from './udp-socket.js';
 
 /** The codec the bus encodes and decodes with (src/protocol/ by default). */
 export interface MulticastCodec {
-  /** Throws (code ERR_INVALID_FRAME) for a frame python-can would reject. */
-  encodeFrame(frame: CanFrame): Buffer;
+  /**
+   * Writes the datagram of `frame` at `offset` of `target` and returns the offset past it; throws
+   * (code ERR_INVALID_FRAME) for a frame python-can would reject, writing nothing.
+   */
+  encodeFrameInto(frame: CanFrame, target: Uint8Array, offset: number): number;
   /** Never throws. */
   decodeDatagram(buf: Uint8Array): { ok: true; frame: CanFrame } | { ok: false; reason: string };
 }
@@ -40,35 +43,45 @@ export interface MulticastBusOptions {
    * Either way the sender's is in `ReceivedFrame.senderTimestamp`. Default 'receive'.
    */
   timestamps?: 'receive' | 'sender';
+  /**
+   * IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP on the send socket: true (default) lets python-can
+   * programs on this host hear our frames; false for hosts with no local listeners, where the
+   * kernel then skips the loopback copy of every datagram.
+   */
+  loopback?: boolean;
   /** Frames each `frames()` iterator may hold before it drops new ones; default 10000. */
   iteratorHighWaterMark?: number;
-  logger?: Logger;
-  socketFactory?: UdpSocketFactory;
-  codec?: MulticastCodec;
-  networkInterfaces?: NetworkInterfacesFn;
-  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
-  interfaceIndex?: InterfaceIndexFn;
   /**
    * How often to look whether the interface carrying the group went away or came back (and
    * re-join then), in milliseconds; 0 turns the watch off. Default 1000. Failed sends
    * (ENODEV, EADDRNOTAVAIL, ...) make it look at once.
    */
   interfaceCheckIntervalMs?: number;
-  /** Timers of the interface watch; default Node's, unref'd. */
+}
+
+/** The collaborators of a `MulticastBus`, each with a real default (tests inject fakes). */
+export interface MulticastBusDeps {
+  logger?: Logger;
+  /** Creates the UDP sockets; default the addon's (native-udp-socket.ts). */
+  socketFactory?: UdpSocketFactory;
+  codec?: MulticastCodec;
+  networkInterfaces?: NetworkInterfacesFn;
+  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
+  interfaceIndex?: InterfaceIndexFn;
+  /** Monotonic time and timers (interface watch, rate limits, retries); default Node's, unref'd. */
   timers?: BusTimers;
   /** Seconds since the epoch, float: the receive timestamp of frames. */
   clock?: () => number;
   /**
    * Puts a kernel filter on the receive socket that drops our own looped-back datagrams before
-   * they wake the process (see own-echo-filter.ts); throws when it cannot. Default: the addon's
-   * SO_ATTACH_FILTER on the dgram socket's descriptor. null: drop own echoes in JavaScript only
-   * (which the bus always does as well).
+   * they wake the process (see own-echo-filter.ts); throws when it cannot. Default: the socket's
+   * SO_ATTACH_FILTER. null: drop own echoes in JavaScript only (which the bus always does as well).
    */
   attachEchoFilter?: AttachEchoFilter | null;
   /**
    * Raises the receive buffer past net.core.rmem_max when the kernel capped it (SO_RCVBUFFORCE,
-   * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the addon's. null:
-   * keep what SO_RCVBUF got.
+   * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the socket's.
+   * null: keep what SO_RCVBUF got.
    */
   forceRecvBuffer?: ForceRecvBuffer | null;
 }
@@ -104,9 +117,19 @@ export interface MulticastBusStats {
   receiveErrors: number;
   /** Times the group was joined again on fresh sockets after the interface came back or changed. */
   rejoins: number;
+  /** Datagrams the kernel dropped for the receive socket: its buffer was full (SO_RXQ_OVFL). */
+  kernelDrops: number;
+  /** recvmmsg batches read, and the most datagrams in one. */
+  receiveBatches: number;
+  receiveBatchMax: number;
+  /** sendmmsg calls that sent something, and the most datagrams one sent. */
+  sendBatches: number;
+  sendBatchMax: number;
   /**
    * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
-   * or invalid frames), and 'iterator_overflow' (a frame a slow `frames()` consumer missed).
+   * or invalid frames, 'too_large' for longer than 4096 bytes), 'iterator_overflow' (a frame a
+   * slow `frames()` consumer missed) and 'send_queue_full' (a frame not sent: the kernel took
+   * nothing for a whole send buffer).
    */
   dropped: Record<string, number>;
 }

@@ -27,18 +27,16 @@ export function wildcardAddress(family: 4 | 6): string {
  * The receive socket: SO_REUSEADDR like python-can 4.1 (bus.py `_create_socket`), bound to
  * `bindAddress` (on Linux the group, so only its datagrams arrive) and `port`, joined to the group.
  */
-export async function openReceiveSocket(
+export function openReceiveSocket(
   opener: SocketOpener,
   g: ResolvedGroup,
   port: number,
   bindAddress: string,
-  onError: (err: Error) => void,
-): Promise<UdpSocket> {
+): UdpSocket {
   const rx = opener.factory({ type: g.family === 4 ? 'udp4' : 'udp6', reuseAddr: true });
   opener.created(rx);
   try {
-    await bindSocket(rx, port, bindAddress);
-    rx.on('error', onError);
+    bindSocket(rx, port, bindAddress);
     joinGroup(rx, g, false);
     return rx;
   } catch (err) {
@@ -54,8 +52,7 @@ export async function openReceiveSocket(
  */
 export function joinGroup(rx: UdpSocket, g: ResolvedGroup, again: boolean): void {
   try {
-    if (g.interfaceAddress === null) rx.addMembership(g.group);
-    else rx.addMembership(g.group, g.interfaceAddress);
+    rx.addMembership(g.group, g.interfaceAddress ?? '');
   } catch (err) {
     if (again && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') return;
     throw new MulticastError(
@@ -68,21 +65,21 @@ export function joinGroup(rx: UdpSocket, g: ResolvedGroup, again: boolean): void
 
 /**
  * The send socket: its own ephemeral port (so our looped-back datagrams are recognised), multicast
- * loop on (python-can programs on this host must see us), the hop limit, and the interface.
+ * loop (on by default: python-can programs on this host must see us), the hop limit, and the
+ * interface.
  */
-export async function openSendSocket(
+export function openSendSocket(
   opener: SocketOpener,
   g: ResolvedGroup,
   hopLimit: number,
-  onError: (err: Error) => void,
-): Promise<UdpSocket> {
+  loopback: boolean,
+): UdpSocket {
   const tx = opener.factory({ type: g.family === 4 ? 'udp4' : 'udp6' });
   opener.created(tx);
   try {
-    await bindSocket(tx, 0, wildcardAddress(g.family));
-    tx.on('error', onError);
+    bindSocket(tx, 0, wildcardAddress(g.family));
     socketOption('setMulticastTTL', () => tx.setMulticastTTL(hopLimit));
-    socketOption('setMulticastLoopback', () => tx.setMulticastLoopback(true));
+    socketOption('setMulticastLoopback', () => tx.setMulticastLoopback(loopback));
     const ifAddr = g.interfaceAddress;
     if (ifAddr !== null) {
       socketOption('setMulticastInterface', () => tx.setMulticastInterface(ifAddr));
@@ -99,19 +96,18 @@ export async function openSendSocket(
  * the kernel routes the group and picks the source address once (linux net/ipv4/datagram.c
  * `__ip4_datagram_connect` takes `inet->mc_index`/`mc_addr`; net/ipv6/datagram.c
  * `__ip6_datagram_connect` binds a link-local scoped group to its `%scope` interface and uses
- * `np->mcast_oif` otherwise), and sends without an address skip dgram's lookup and `sendto`'s
- * per-datagram route lookup. The local port stays (the socket is bound), so own echoes are still
- * recognised by it. Resolves with the error when it fails (no route to the group yet:
- * ENETUNREACH), then the caller sends with the address.
+ * `np->mcast_oif` otherwise), and sends without an address skip the per-datagram route lookup.
+ * The local port stays (the socket is bound), so own echoes are still recognised by it. Returns
+ * the error when it fails (no route to the group yet: ENETUNREACH), then the caller sends with
+ * the address.
  */
-export function connectSocket(tx: UdpSocket, port: number, address: string): Promise<Error | null> {
-  return new Promise((resolve) => {
-    try {
-      tx.connect(port, address, (err) => resolve(err ?? null));
-    } catch (err) {
-      resolve(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
+export function connectSocket(tx: UdpSocket, port: number, address: string): Error | null {
+  try {
+    tx.connect(address, port);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 /**
@@ -169,23 +165,13 @@ function grantedRecvBuffer(rx: UdpSocket): number {
   }
 }
 
-/** `socket.bind()` as a promise; a bind failure arrives as an 'error' event (dgram). */
-function bindSocket(sock: UdpSocket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
-    };
-    sock.once('error', onError);
-    try {
-      sock.bind({ port, address }, () => {
-        sock.removeListener('error', onError);
-        resolve();
-      });
-    } catch (err) {
-      sock.removeListener('error', onError);
-      reject(new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err));
-    }
-  });
+/** bind(2), a failure as ERR_MULTICAST_BIND. */
+function bindSocket(sock: UdpSocket, port: number, address: string): void {
+  try {
+    sock.bind(address, port);
+  } catch (err) {
+    throw new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err);
+  }
 }
 
 /** Runs one socket option call, turning a throw into ERR_MULTICAST_SOCKET. */

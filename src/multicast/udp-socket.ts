@@ -1,36 +1,75 @@
 /**
- * The part of Node's `dgram.Socket` the multicast endpoint uses, so tests can inject a fake.
+ * The UDP socket the multicast endpoint works on: batched receive and send, the way the addon
+ * does them (native/src/udp_socket.h). The default implementation is the addon's
+ * (native-udp-socket.ts); tests inject an in-memory one (test/support/fake-udp-socket.ts).
  */
-import { createSocket } from 'node:dgram';
-import type { BindOptions, RemoteInfo, SocketOptions } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import type { DatagramSource } from './multicast-bus-types.js';
 
-/** Called once the kernel took (or refused) a datagram. */
-export type SendCallback = (err: Error | null, bytes: number) => void;
-
-export interface UdpSocket {
-  on(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  once(event: 'error', listener: (err: Error) => void): unknown;
-  removeListener(event: 'error', listener: (err: Error) => void): unknown;
-  removeListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): unknown;
-  bind(options: BindOptions, callback: () => void): unknown;
-  /** connect(2): fixes the destination (and the route and source address, chosen now). */
-  connect(port: number, address: string, callback: (err?: Error | null) => void): void;
-  addMembership(multicastAddress: string, multicastInterface?: string): void;
-  setMulticastInterface(multicastInterface: string): void;
-  setMulticastTTL(ttl: number): unknown;
-  setMulticastLoopback(flag: boolean): unknown;
-  setRecvBufferSize(size: number): void;
-  getRecvBufferSize(): number;
-  address(): AddressInfo;
-  /** On a connected socket: to the connected destination. */
-  send(msg: Uint8Array, callback: SendCallback): void;
-  send(msg: Uint8Array, port: number, address: string, callback: SendCallback): void;
-  close(callback?: () => void): unknown;
+/** What a socket is opened as: the family, and SO_REUSEADDR (python-can 4.1 needs it to share the port). */
+export interface UdpSocketOptions {
+  type: 'udp4' | 'udp6';
+  reuseAddr?: boolean;
 }
 
-/** Creates the sockets of a `MulticastBus`; the default is `dgram.createSocket`. */
-export type UdpSocketFactory = (options: SocketOptions) => UdpSocket;
+/** Where received datagrams go: one `datagram` call each, then one `batch` call per batch. */
+export interface DatagramSink {
+  /**
+   * One datagram. `payload` is a view into the socket's receive buffer, valid only during the
+   * call; `truncated` when the datagram was longer than python-can reads (4096 bytes).
+   */
+  datagram(payload: Uint8Array, source: DatagramSource, truncated: boolean): void;
+  /** After the datagrams of one batch: how many, and the socket's cumulative kernel drop count. */
+  batch(count: number, kernelDrops: number): void;
+}
 
-export const createUdpSocket: UdpSocketFactory = (options) => createSocket(options);
+/** A destination for the sends of an unconnected socket. */
+export interface Destination {
+  address: string;
+  port: number;
+}
+
+export interface UdpSocket {
+  /** bind(2); throws a Node-style system error (EADDRINUSE, ...). */
+  bind(address: string, port: number): void;
+  /** connect(2): fixes the destination (and the route and source address, chosen now); throws. */
+  connect(address: string, port: number): void;
+  /** getsockname(2). */
+  localAddress(): { address: string; port: number };
+  /** IPv4: `iface` is the interface's address; IPv6: `::%name`; '' = the kernel's choice. */
+  addMembership(group: string, iface: string): void;
+  setMulticastInterface(iface: string): void;
+  setMulticastTTL(ttl: number): void;
+  setMulticastLoopback(flag: boolean): void;
+  /** SO_RCVBUF (capped by net.core.rmem_max). */
+  setRecvBufferSize(bytes: number): void;
+  /** SO_RCVBUF as the kernel reports it: twice the usable size on Linux (socket(7)). */
+  getRecvBufferSize(): number;
+  /** SO_RCVBUFFORCE: past net.core.rmem_max; throws EPERM without CAP_NET_ADMIN. */
+  forceRecvBuffer(bytes: number): void;
+  /** SO_ATTACH_FILTER with classic BPF `struct sock_filter` records; throws when refused. */
+  attachFilter(program: Uint8Array): void;
+  /** Starts delivering datagrams to `sink`; `onError` gets errors of the receive path. */
+  startReading(sink: DatagramSink, onError: (err: NodeJS.ErrnoException) => void): void;
+  /**
+   * Sends datagrams `first .. first+count-1` of `data` (packed back to back from byte 0, datagram
+   * i `lengths[i]` bytes) to `to`, or to the connected destination. Never blocks; returns how many
+   * went out. When fewer, `sendErrno` is the negative errno of the first that did not.
+   */
+  send(
+    data: Uint8Array,
+    lengths: Uint32Array,
+    first: number,
+    count: number,
+    to?: Destination,
+  ): number;
+  readonly sendErrno: number;
+  /** One `onWritable` call when the socket can take more (after EAGAIN / ENOBUFS); null cancels. */
+  waitWritable(onWritable: (() => void) | null): void;
+  /** The kernel's cumulative count of datagrams it dropped for this socket (full receive buffer). */
+  kernelDrops(): number;
+  /** Idempotent. */
+  close(): void;
+}
+
+/** Creates the sockets of a `MulticastBus`; the default is the addon's (`createNativeUdpSocket`). */
+export type UdpSocketFactory = (options: UdpSocketOptions) => UdpSocket;

@@ -65,12 +65,65 @@ export interface RawCanSocketHandle {
   close(): void;
 }
 
+/** Options of the addon's UDP socket constructor (native/src/udp_socket.cc). */
+export interface NativeUdpSocketOptions {
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  /** SO_RXQ_OVFL, default true. */
+  rxqOverflow?: boolean;
+  /** Datagrams per recvmmsg, 1..1024, default 64. */
+  batchSize?: number;
+}
+
+/** One open UDP socket of the addon (native/src/udp_socket.h). */
+export interface NativeUdpSocketHandle {
+  readonly family: 4 | 6;
+  readonly batchSize: number;
+  readonly fd: number;
+  /** `batchSize` payload slots of `udpLayout.slotSize` bytes, filled before each `onBatch`. */
+  readonly rxBuffer: ArrayBuffer;
+  /** `batchSize` metadata records of `udpLayout.metaSize` bytes (src/multicast/udp-layout.ts). */
+  readonly rxMeta: ArrayBuffer;
+  /** Negative errno of the first datagram a short `send` did not write, 0 after a full send. */
+  readonly sendErrno: number;
+  /** The kernel's cumulative receive-queue drop count (SO_RXQ_OVFL / SO_MEMINFO). */
+  readonly drops: number;
+  readonly closed: boolean;
+  bind(address: string, port: number): void;
+  connect(address: string, port: number): void;
+  localAddress(): { address: string; port: number };
+  addMembership(group: string, iface: string): void;
+  setMulticastInterface(iface: string): void;
+  setMulticastTTL(ttl: number): void;
+  setMulticastLoopback(flag: boolean): void;
+  setRecvBufferSize(bytes: number): void;
+  getRecvBufferSize(): number;
+  startReading(
+    onBatch: (count: number, drops: number) => void,
+    onError: (err: NodeJS.ErrnoException) => void,
+  ): void;
+  stopReading(): void;
+  waitWritable(onWritable: (() => void) | null): void;
+  send(
+    data: Uint8Array,
+    lengths: Uint32Array,
+    first: number,
+    count: number,
+    address?: string,
+    port?: number,
+  ): number;
+  close(): void;
+}
+
 export interface NativeBinding {
   readonly RawCanSocket: new (ifname: string, options: RawCanSocketOptions) => RawCanSocketHandle;
   readonly layout: RecordLayout;
+  readonly UdpSocket: new (family: 4 | 6, options: NativeUdpSocketOptions) => NativeUdpSocketHandle;
+  /** The UDP metadata layout as the addon has it (checked against src/multicast/udp-layout.ts). */
+  readonly udpLayout: Readonly<Record<string, number>>;
   /**
    * SO_ATTACH_FILTER with a classic BPF program of `struct sock_filter` records (host order) on a
-   * socket the caller owns (native/src/socket_filter.h); throws a Node-style error on refusal.
+   * socket the caller owns (native/src/socket_options.h); throws a Node-style error on refusal.
    */
   readonly attachSocketFilter: (fd: number, program: Uint8Array) => void;
   /** SO_RCVBUFFORCE on a socket the caller owns (needs CAP_NET_ADMIN); throws on refusal. */

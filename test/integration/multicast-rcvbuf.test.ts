@@ -1,25 +1,25 @@
 // The multicast receive buffer past net.core.rmem_max: SO_RCVBUFFORCE through the addon when the
 // process may (CAP_NET_ADMIN, e.g. root), else what SO_RCVBUF got, with one warning.
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forceNativeRecvBuffer } from '../../src/multicast/native-socket-options.js';
+import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js';
+import type { UdpSocket } from '../../src/multicast/udp-socket.js';
 import { setRecvBuffer } from '../../src/multicast/open-sockets.js';
 
 const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 const requested = 2 * rmemMax;
 const isRoot = process.getuid?.() === 0;
-const sockets: Socket[] = [];
+const sockets: UdpSocket[] = [];
 afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-async function socket(): Promise<Socket> {
-  const s = createSocket('udp4');
+function socket(): UdpSocket {
+  const s = createNativeUdpSocket({ type: 'udp4' });
   sockets.push(s);
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  s.bind('127.0.0.1', 0);
   return s;
 }
 
@@ -31,16 +31,16 @@ function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[
 
 describe('multicast receive buffer', () => {
   if (!isRoot) console.log('multicast-rcvbuf: SO_RCVBUFFORCE case skipped: not root');
-  it.skipIf(!isRoot)('goes past net.core.rmem_max with SO_RCVBUFFORCE as root', async () => {
+  it.skipIf(!isRoot)('goes past net.core.rmem_max with SO_RCVBUFFORCE as root', () => {
     const { logger, lines } = capture();
-    const granted = setRecvBuffer(await socket(), requested, logger, true, forceNativeRecvBuffer);
+    const granted = setRecvBuffer(socket(), requested, logger, true, forceNativeRecvBuffer);
     expect(granted).toBe(requested);
     expect(lines().filter((l) => l.level === 40)).toEqual([]);
   });
 
-  it('without the force it stays at net.core.rmem_max and warns once, naming the sysctl', async () => {
+  it('without the force it stays at net.core.rmem_max and warns once, naming the sysctl', () => {
     const { logger, lines } = capture();
-    const granted = setRecvBuffer(await socket(), requested, logger, true, null);
+    const granted = setRecvBuffer(socket(), requested, logger, true, null);
     expect(granted).toBe(rmemMax);
     const warnings = lines().filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
@@ -48,12 +48,12 @@ describe('multicast receive buffer', () => {
     expect(String(warnings[0]?.msg)).toContain('net.core.rmem_max');
   });
 
-  it('a refused force (EPERM when unprivileged) keeps the capped size and warns', async () => {
+  it('a refused force (EPERM when unprivileged) keeps the capped size and warns', () => {
     const { logger, lines } = capture();
     const refuse = (): never => {
       throw Object.assign(new Error('setsockopt EPERM SO_RCVBUFFORCE'), { code: 'EPERM' });
     };
-    const granted = setRecvBuffer(await socket(), requested, logger, true, refuse);
+    const granted = setRecvBuffer(socket(), requested, logger, true, refuse);
     expect(granted).toBe(rmemMax);
     expect(lines().filter((l) => l.level === 40)).toHaveLength(1);
     expect(lines().some((l) => l.msg === 'SO_RCVBUFFORCE not allowed')).toBe(true);

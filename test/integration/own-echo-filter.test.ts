@@ -4,13 +4,24 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownEchoFilterProgram } from '../../src/multicast/own-echo-filter.js';
-import { udpSocketFd } from '../../src/multicast/udp-fd.js';
+import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js';
+import type { UdpSocket } from '../../src/multicast/udp-socket.js';
 import { loadNativeBinding } from '../../src/socketcan/native-binding.js';
 
 const sockets: Socket[] = [];
+const receivers: UdpSocket[] = [];
 afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
+  for (const s of receivers.splice(0)) s.close();
 });
+
+/** The receiving side: the addon's socket, as the bus uses it. */
+function receiver(type: 'udp4' | 'udp6', address: string): UdpSocket {
+  const s = createNativeUdpSocket({ type });
+  receivers.push(s);
+  s.bind(address, 0);
+  return s;
+}
 
 async function bound(type: 'udp4' | 'udp6', address: string): Promise<Socket> {
   const s = createSocket(type);
@@ -21,17 +32,24 @@ async function bound(type: 'udp4' | 'udp6', address: string): Promise<Socket> {
 
 /** Sends `n` datagrams from each sender to `rx`, then returns the source ports rx received. */
 async function exchange(
-  rx: Socket,
+  rx: UdpSocket,
   senders: Socket[],
   n: number,
   address: string,
 ): Promise<number[]> {
   const ports: number[] = [];
-  rx.on('message', (_msg, rinfo) => ports.push(rinfo.port));
+  rx.startReading(
+    { datagram: (_msg, source) => ports.push(source.port), batch: () => undefined },
+    (err) => {
+      throw err;
+    },
+  );
   for (const tx of senders) {
     for (let i = 0; i < n; i++) {
       await new Promise<void>((resolve, reject) =>
-        tx.send(Buffer.of(i), rx.address().port, address, (err) => (err ? reject(err) : resolve())),
+        tx.send(Buffer.of(i), rx.localAddress().port, address, (err) =>
+          err ? reject(err) : resolve(),
+        ),
       );
     }
   }
@@ -46,7 +64,7 @@ async function exchange(
       }
     }, 5);
     const deadline = Date.now() + 2000;
-    marker.send(Buffer.of(0xff), rx.address().port, address);
+    marker.send(Buffer.of(0xff), rx.localAddress().port, address);
   });
   return ports;
 }
@@ -56,7 +74,7 @@ describe.each([
   ['IPv6', 'udp6', '::1'],
 ] as const)('own-echo socket filter over %s loopback', (family, type, loopback) => {
   it('drops datagrams from the send port and a local address, keeps every other', async () => {
-    const rx = await bound(type, loopback);
+    const rx = receiver(type, loopback);
     const own = await bound(type, loopback);
     const other = await bound(type, loopback);
     const program = ownEchoFilterProgram({
@@ -65,7 +83,7 @@ describe.each([
       localAddresses: ['0.0.0.0', '::', '192.0.2.7', 'fe80::1', loopback],
     });
     expect(program).not.toBeNull();
-    loadNativeBinding().attachSocketFilter(udpSocketFd(rx) as number, program as Uint8Array);
+    rx.attachFilter(program as Uint8Array);
     const ports = await exchange(rx, [own, other], 20, loopback);
     expect(ports.filter((p) => p === own.address().port)).toEqual([]);
     // 20 from the other socket plus its marker.
@@ -73,14 +91,14 @@ describe.each([
   });
 
   it('keeps datagrams from the send port when their source address is not listed', async () => {
-    const rx = await bound(type, loopback);
+    const rx = receiver(type, loopback);
     const own = await bound(type, loopback);
     const program = ownEchoFilterProgram({
       family,
       sendPort: own.address().port,
       localAddresses: family === 'IPv4' ? ['192.0.2.7'] : ['2001:db8::7'],
     });
-    loadNativeBinding().attachSocketFilter(udpSocketFd(rx) as number, program as Uint8Array);
+    rx.attachFilter(program as Uint8Array);
     const ports = await exchange(rx, [own], 10, loopback);
     expect(ports).toHaveLength(11);
   });
@@ -95,13 +113,13 @@ describe('ownEchoFilterProgram and attachSocketFilter', () => {
     expect(ownEchoFilterProgram({ family: 'IPv4', sendPort: 1, localAddresses: many })).toBeNull();
   });
 
-  it('reports a refused program as a Node-style error with code, errno and syscall', async () => {
-    const rx = await bound('udp4', '127.0.0.1');
+  it('reports a refused program as a Node-style error with code, errno and syscall', () => {
+    const rx = receiver('udp4', '127.0.0.1');
     // A lone `ld` with no `ret` is not a valid classic program: the kernel answers EINVAL.
     const bad = new Uint8Array(8);
     let caught: unknown;
     try {
-      loadNativeBinding().attachSocketFilter(udpSocketFd(rx) as number, bad);
+      rx.attachFilter(bad);
     } catch (err) {
       caught = err;
     }
@@ -109,10 +127,5 @@ describe('ownEchoFilterProgram and attachSocketFilter', () => {
     expect(() => loadNativeBinding().attachSocketFilter(-1, new Uint8Array(0))).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
-  });
-
-  it('finds the fd of a bound dgram socket', async () => {
-    const rx = await bound('udp4', '127.0.0.1');
-    expect(udpSocketFd(rx)).toEqual(expect.any(Number));
   });
 });

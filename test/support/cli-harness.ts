@@ -29,8 +29,12 @@ export function runCliInProcess(
     {
       stdout: { write: (s: string) => ((out += s), true) },
       stderr: { write: (s: string) => ((err += s), true) },
-      createBus: (options) =>
-        new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: loopbackOnly }),
+      createBus: (options, deps) =>
+        new MulticastBus(options, {
+          ...deps,
+          socketFactory: factory,
+          networkInterfaces: loopbackOnly,
+        }),
       clock,
       signal: controller.signal,
       env: {},

@@ -24,6 +24,11 @@ export class FakeMulticastEndpoint
       sendErrors: 0,
       receiveErrors: 0,
       rejoins: 0,
+      kernelDrops: 0,
+      receiveBatches: 0,
+      receiveBatchMax: 0,
+      sendBatches: 0,
+      sendBatchMax: 0,
       dropped: {},
     };
   }

@@ -203,8 +203,8 @@ describe('run with $NOTIFY_SOCKET (in-process, fake CAN and UDP sockets)', () =>
         env: { NOTIFY_SOCKET: r.address, WATCHDOG_USEC: '60000000' },
         daemonDeps: {
           createCanSocket: () => can,
-          createMulticast: (options) => {
-            const bus = new MulticastBus({ ...options, socketFactory: factory });
+          createMulticast: (options, deps) => {
+            const bus = new MulticastBus(options, { ...deps, socketFactory: factory });
             const start = bus.start.bind(bus);
             // The multicast side opens last: nothing may have been sent to systemd before it is.
             bus.start = async () => {

@@ -94,9 +94,9 @@ describe('run', () => {
         createLogger: logs.createLogger,
         daemonDeps: {
           createCanSocket: () => can,
-          createMulticast: (options) =>
-            new MulticastBus({
-              ...options,
+          createMulticast: (options, deps) =>
+            new MulticastBus(options, {
+              ...deps,
               socketFactory: factory,
               networkInterfaces: loopbackOnly,
             }),
@@ -120,6 +120,8 @@ describe('run', () => {
         data: Uint8Array.of(1),
       }),
     ]);
+    // The multicast side sends once per event-loop turn (one sendmmsg for a CAN read's frames).
+    await new Promise((resolve) => setImmediate(resolve));
     expect(tx.sent.map((d) => decodeDatagram(d.msg))).toEqual([
       {
         ok: true,

@@ -14,6 +14,7 @@ const DEFAULTS: [string, unknown][] = [
   ['multicast.port', 43113],
   ['multicast.interface', ''],
   ['multicast.hopLimit', 1],
+  ['multicast.loopback', true],
   ['multicast.receiveBufferBytes', 8388608],
   ['multicast.allowSources', []],
   ['multicast.interfaceCheckMs', 1000],

@@ -1,16 +1,14 @@
 // The daemon turns the multicast part of the configuration into MulticastBus options.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { multicastOptions } from '../../../src/daemon/daemon.js';
 
-const logger = pino({ level: 'silent' });
 const config = (overrides: Record<string, string>) =>
   loadConfig({ env: {}, hostname: 'h', overrides: { 'can.interface': 'vcan0', ...overrides } });
 
 describe('multicastOptions', () => {
   it('passes the defaults: kernel-chosen interface, 8 MiB buffer, a check every second', () => {
-    expect(multicastOptions(config({}), logger)).toMatchObject({
+    expect(multicastOptions(config({}))).toMatchObject({
       group: 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173',
       port: 43113,
       interface: null,
@@ -27,7 +25,6 @@ describe('multicastOptions', () => {
         'multicast.receiveBufferBytes': '0',
         'multicast.interfaceCheckMs': '0',
       }),
-      logger,
     );
     expect(opts).toMatchObject({ interface: 'eth1', interfaceCheckIntervalMs: 0 });
     expect(opts.recvBufferBytes).toBeUndefined();

@@ -120,12 +120,10 @@ describe('fuzzing the relay', () => {
           return send(frame);
         };
         const { factory, sockets } = fakeSocketFactory();
-        const bus = new MulticastBus({
-          group: '239.74.163.2',
-          port: 43113,
-          socketFactory: factory,
-          networkInterfaces: loopbackOnly,
-        });
+        const bus = new MulticastBus(
+          { group: '239.74.163.2', port: 43113 },
+          { socketFactory: factory, networkInterfaces: loopbackOnly },
+        );
         await bus.start();
         const bridge = new Bridge({
           can,
@@ -144,6 +142,8 @@ describe('fuzzing the relay', () => {
         for (const batch of s.fromCan) can.receive(batch);
         for (const [datagram, address] of s.fromGroup)
           rx.receive(datagram, { address, port: 43113 });
+        // The multicast side sends once per event-loop turn.
+        await new Promise((resolve) => setImmediate(resolve));
 
         for (const { msg } of tx.sent) {
           const decoded = decodeDatagram(msg);

@@ -41,8 +41,12 @@ function build(overrides: Record<string, unknown> = {}) {
   const daemon = new Daemon(config, {
     logger: pino({ level: 'silent' }),
     createCanSocket: () => can,
-    createMulticast: (options) =>
-      new MulticastBus({ ...options, socketFactory: factory, networkInterfaces: loopbackOnly }),
+    createMulticast: (options, deps) =>
+      new MulticastBus(options, {
+        ...deps,
+        socketFactory: factory,
+        networkInterfaces: loopbackOnly,
+      }),
   });
   daemons.push(daemon);
   return { daemon, can, sockets };
@@ -235,9 +239,9 @@ describe('Daemon metrics endpoint', () => {
         createLogger: () => pino({ level: 'silent' }),
         daemonDeps: {
           createCanSocket: () => can,
-          createMulticast: (options) =>
-            new MulticastBus({
-              ...options,
+          createMulticast: (options, deps) =>
+            new MulticastBus(options, {
+              ...deps,
               socketFactory: factory,
               networkInterfaces: loopbackOnly,
             }),

@@ -52,6 +52,14 @@ export class FakeKernel {
       forceReceiveBuffer: () => {
         throw new Error('the fake binding has no socket options');
       },
+      udpLayout: {},
+      UdpSocket: class {
+        constructor() {
+          throw new Error(
+            'the fake CAN binding has no UDP sockets (test/support/fake-udp-socket.ts has)',
+          );
+        }
+      } as unknown as NativeBinding['UdpSocket'],
       RawCanSocket: class extends FakeRawHandle {
         constructor(ifname: string, options: RawCanSocketOptions) {
           super(kernel, ifname, options);
