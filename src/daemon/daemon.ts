@@ -284,6 +284,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const stats = this.stats();
     if (stats === null) return;
     const uptimeS = Math.round((performance.now() - this.#startedAt) / 1000);
-    this.#log.info({ uptimeS, ...stats }, msg);
+    const m = stats.multicast;
+    const mean = (n: number, batches: number): number =>
+      batches === 0 ? 0 : Math.round((n / batches) * 10) / 10;
+    // Datagrams per recvmmsg / sendmmsg: how well the system calls are shared under load.
+    const udpBatches = {
+      receiveMean: mean(m.datagrams, m.receiveBatches),
+      receiveMax: m.receiveBatchMax,
+      sendMean: mean(m.sent, m.sendBatches),
+      sendMax: m.sendBatchMax,
+    };
+    this.#log.info({ uptimeS, ...stats, udpBatches }, msg);
   }
 }

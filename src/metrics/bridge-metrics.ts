@@ -38,6 +38,8 @@ export const METRIC_NAMES = [
   'cmb_multicast_datagrams_total',
   'cmb_multicast_send_errors_total',
   'cmb_multicast_receive_errors_total',
+  'cmb_multicast_rejoins_total',
+  'cmb_multicast_kernel_drops_total',
   'cmb_multicast_state',
   'cmb_last_frame_age_seconds',
   'cmb_healthy',
@@ -122,8 +124,9 @@ export function createBridgeMetrics(
         for (const [reason, n] of Object.entries(s[key].dropped)) set({ direction, reason }, n);
       }
       for (const [reason, n] of Object.entries(s.multicast.dropped)) {
-        // A relay reason of the same name (e.g. 'invalid') adds up in one series.
-        set({ direction: 'to_can', reason }, n);
+        // A relay reason of the same name (e.g. 'invalid') adds up in one series. Only
+        // 'send_queue_full' is a frame on its way out.
+        set({ direction: reason === 'send_queue_full' ? 'to_multicast' : 'to_can', reason }, n);
       }
     },
   );
@@ -162,6 +165,12 @@ export function createBridgeMetrics(
     'Errors reported by the multicast receive socket.',
     [],
     (s, set) => set({}, s.multicast.receiveErrors),
+  );
+  mirrorCounter(
+    'cmb_multicast_kernel_drops_total',
+    "Datagrams the kernel dropped from the multicast socket's full receive buffer (SO_RXQ_OVFL).",
+    [],
+    (s, set) => set({}, s.multicast.kernelDrops),
   );
   mirrorCounter(
     'cmb_multicast_rejoins_total',

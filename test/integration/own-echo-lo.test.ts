@@ -39,6 +39,11 @@ describe.skipIf(skip)('own echo over lo', () => {
       sendErrors: 0,
       receiveErrors: 0,
       rejoins: 0,
+      kernelDrops: 0,
+      receiveBatches: 0,
+      receiveBatchMax: 0,
+      sendBatches: 1,
+      sendBatchMax: 1,
       dropped: {},
     });
   });

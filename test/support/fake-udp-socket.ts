@@ -65,6 +65,8 @@ export class FakeUdpSocket implements UdpSocket {
   ttlError: Error | null = null;
   /** Set to make every datagram fail with this error (the datagram is lost). */
   sendError: NodeJS.ErrnoException | null = null;
+  /** Set to make only the first datagram of the next send call fail with this error. */
+  sendErrorOnce: NodeJS.ErrnoException | null = null;
   /** When true, sends fail with EAGAIN until `completeSends()` makes the socket writable. */
   holdSends = false;
   /** The kernel's drop count for this socket. */
@@ -165,8 +167,10 @@ export class FakeUdpSocket implements UdpSocket {
       this.sendErrno = -11; // EAGAIN
       return 0;
     }
-    if (this.sendError !== null) {
-      this.sendErrno = this.sendError.errno ?? -5;
+    const fail = this.sendError ?? this.sendErrorOnce;
+    if (fail !== null) {
+      this.sendErrorOnce = null;
+      this.sendErrno = fail.errno ?? -5;
       return 0;
     }
     let offset = 0;

@@ -102,6 +102,7 @@ describe('Daemon metrics endpoint', () => {
     can.addKernelDrops(7);
     can.setInterface('down');
     rx.receive(encodeFrame(std(0x202, [9, 9], 'python')), from); // queued while down
+    rx.drops = 3; // the kernel dropped three datagrams for a full receive buffer
 
     const { status, body } = await get(daemon, '/metrics');
     expect(status).toBe(200);
@@ -114,6 +115,7 @@ describe('Daemon metrics endpoint', () => {
       ['cmb_dropped_total{direction="to_can",reason="not_a_map"}', 1],
       ['cmb_multicast_datagrams_total', 4],
       ['cmb_multicast_rejoins_total', 0],
+      ['cmb_multicast_kernel_drops_total', 3],
       ['cmb_tx_queue_frames', 1],
       ['cmb_tx_queue_capacity_frames', 50],
       ['cmb_can_kernel_drops_total', 7],
