@@ -59,6 +59,7 @@ const DEFAULT_INTERFACE_CHECK_INTERVAL_MS = 1000;
 export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #options: MulticastBusOptions;
   readonly #replaceTimestamp: boolean;
+  readonly #loopback: boolean;
   readonly #highWaterMark: number;
   readonly #log: Logger;
   readonly #codec: MulticastCodec;
@@ -67,6 +68,9 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #sockets: MulticastSockets;
   readonly #sendQueue: SendQueue;
 
+  /** Datagrams sent while the kernel own-echo filter was on (each comes back and is dropped). */
+  #echoesFiltered = 0;
+  #kernelDrops = 0;
   #state: State = 'new';
   #startPromise: Promise<void> | null = null;
   #closePromise: Promise<void> | null = null;
@@ -95,6 +99,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     super();
     this.#options = options;
     this.#replaceTimestamp = (options.timestamps ?? 'receive') === 'receive';
+    this.#loopback = options.loopback ?? true;
     this.#highWaterMark = options.iteratorHighWaterMark ?? 10_000;
     this.#codec = deps.codec ?? { encodeFrameInto, decodeDatagram };
     this.#timers = deps.timers ?? systemTimers;
@@ -106,6 +111,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       encodeInto: (frame, target, offset) => this.#codec.encodeFrameInto(frame, target, offset),
       onSent: (count) => {
         this.#stats.sent += count;
+        if (this.#loopback && this.#sockets.echoFilterActive()) this.#echoesFiltered += count;
       },
       onError: (err) => {
         this.#stats.sendErrors++;
@@ -120,7 +126,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         port: options.port ?? DEFAULT_PORT,
         interface: options.interface ?? null,
         hopLimit: options.hopLimit ?? DEFAULT_HOP_LIMIT,
-        loopback: options.loopback ?? true,
+        loopback: this.#loopback,
         recvBufferRequested: options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
         bindGroup: options.bindGroup ?? process.platform === 'linux',
         checkIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS,
@@ -156,7 +162,12 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   stats(): MulticastBusStats {
     const stats = this.#stats;
     stats.rejoins = this.#sockets.rejoins;
-    stats.kernelDrops = this.#sockets.kernelDrops();
+    // The socket's drop count also holds our own echoes that the kernel filter dropped: only the
+    // rest were lost to a full buffer. Kept monotonic: an echo may be counted as sent a moment
+    // before the kernel has looped it back and dropped it.
+    const overflow = this.#sockets.kernelDrops() - this.#echoesFiltered;
+    if (overflow > this.#kernelDrops) this.#kernelDrops = overflow;
+    stats.kernelDrops = this.#kernelDrops;
     stats.sendBatches = this.#sendQueue.batches;
     stats.sendBatchMax = this.#sendQueue.maxBatch;
     return { ...stats, dropped: { ...stats.dropped } };

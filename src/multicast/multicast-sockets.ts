@@ -148,6 +148,16 @@ export class MulticastSockets {
     return this.#closedDrops + now;
   }
 
+  /**
+   * True while the kernel own-echo filter is on the receive socket: each datagram we send then
+   * comes back through multicast loop and is dropped by the kernel, which counts it in the
+   * socket's drops (net/ipv4/udp.c `udp_queue_rcv_one_skb`: a filter drop increments `sk_drops`
+   * like a full buffer does).
+   */
+  echoFilterActive(): boolean {
+    return this.#ownEcho.attachedTo(this.#rx);
+  }
+
   /** Opens both sockets, binds, joins and connects; throws a `MulticastError` (nothing left open). */
   open(): void {
     const cfg = this.#config;

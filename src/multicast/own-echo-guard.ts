@@ -39,6 +39,11 @@ export class OwnEchoGuard {
     this.#options = options;
   }
 
+  /** True when the kernel filter is on `rx` now (own echoes to it are dropped in the kernel). */
+  attachedTo(rx: UdpSocket | null): boolean {
+    return rx !== null && this.#installed?.rx === rx;
+  }
+
   /** True when `address` (with or without `%scope`) is one of this host's. */
   isLocal(address: string, target: EchoFilterTarget): boolean {
     const addr = stripScope(address);

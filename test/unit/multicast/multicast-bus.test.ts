@@ -486,6 +486,47 @@ describe('MulticastBus', () => {
     await bus.close();
   });
 
+  it('reports as kernel drops only what a full buffer lost, not the own echoes the kernel filter dropped', async () => {
+    const { bus, rx } = setup();
+    await bus.start();
+    expect(rx().filters).toHaveLength(1);
+    for (let i = 0; i < 5; i++) bus.send(frame);
+    await new Promise((r) => setImmediate(r));
+    // The socket's count: our 5 looped-back datagrams, filtered, and 2 lost to a full buffer.
+    rx().drops = 5 + 2;
+    expect(bus.stats()).toMatchObject({ sent: 5, kernelDrops: 2, sendBatches: 1, sendBatchMax: 5 });
+    await bus.close();
+  });
+
+  it('loopback false turns multicast loop off: no echoes come back, every drop is an overflow', async () => {
+    const { bus, rx, tx } = setup({ loopback: false });
+    await bus.start();
+    expect(tx().loopback).toBe(false);
+    bus.send(frame);
+    await new Promise((r) => setImmediate(r));
+    rx().drops = 2;
+    expect(bus.stats().kernelDrops).toBe(2);
+    await bus.close();
+  });
+
+  it('counts receive batches and the largest', async () => {
+    const { bus, rx } = setup();
+    await bus.start();
+    const from = { address: REMOTE_V4, port: 43113 };
+    rx().receiveBatch([1, 2, 3].map(() => ({ msg: encodeFrame(frame), from })));
+    rx().receive(encodeFrame(frame), from);
+    expect(bus.stats()).toMatchObject({ received: 4, receiveBatches: 2, receiveBatchMax: 3 });
+    await bus.close();
+  });
+
+  it('drops a datagram longer than python-can reads (4096 bytes) as too_large', async () => {
+    const { bus, rx } = setup();
+    await bus.start();
+    rx().receive(new Uint8Array(5000), { address: REMOTE_V4, port: 43113 });
+    expect(bus.stats()).toMatchObject({ received: 0, dropped: { too_large: 1 } });
+    await bus.close();
+  });
+
   it('start is idempotent', async () => {
     const { bus, sockets } = setup();
     const a = bus.start();
