@@ -60,8 +60,8 @@ export class Receiver {
   }
 
   start(): void {
-    this.#a.start();
-    this.#b.start();
+    void this.#a.start();
+    void this.#b.start();
   }
 
   async close(): Promise<void> {

@@ -283,7 +283,7 @@ function main(): void {
     socket.destroy();
     process.exit(0);
   });
-  socket.start();
+  void socket.start();
   emit({ event: 'ready' });
 }
 

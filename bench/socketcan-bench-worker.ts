@@ -77,7 +77,7 @@ switch (mode) {
       // The kernel's default buffer, as npm socketcan gets; or 4 MiB.
       rcvbufBytes: mode === 'rx-ours-4m' ? 4 << 20 : 0,
     });
-    sock.start();
+    await sock.start();
     receiver((on) => sock.on('frames', (f) => on(f.length)));
     break;
   }
@@ -89,7 +89,7 @@ switch (mode) {
   }
   case 'tx-ours': {
     const sock = new CanSocket({ interface: iface, txQueueLimit: total, txMaxAgeMs: 0 });
-    sock.start();
+    await sock.start();
     console.log('ready');
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();

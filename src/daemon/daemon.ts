@@ -123,7 +123,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const can = this.#createCanSocket(canSocketOptions(config), this.#root);
     this.#can = can;
     try {
-      can.start();
+      await can.start();
     } catch (err) {
       this.#can = null;
       const reason = err instanceof Error ? err.message : String(err);

@@ -93,7 +93,8 @@ export interface CanSocketLike extends EventEmitter<CanSocketEvents> {
   /** A snapshot of the counters. */
   readonly counters: CanSocketCounters;
   /** Opens the socket; throws a coded error (e.g. ENODEV, EAFNOSUPPORT). */
-  start(): void;
+  /** Opens; idempotent, the same promise every call; rejects with the coded open error. */
+  start(): Promise<void>;
   /** Queues a frame; false when it was dropped at once (the 'drop' event says why). */
   send(frame: CanFrame): boolean;
   /** Sends what is queued (bounded by `txMaxAgeMs`), then closes. Idempotent. */

@@ -80,7 +80,7 @@ export interface CanSocketDeps {
   binding?: NativeBinding;
   probe?: InterfaceProbe;
   logger?: Logger;
-  /** Milliseconds clock for queue ages. */
+  /** Monotonic milliseconds clock for queue ages; default `performance.now`. */
   nowMs?: () => number;
 }
 
@@ -103,6 +103,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #txBytes = new Uint8Array(0);
   #txView = new DataView(this.#txBytes.buffer);
   #state: CanSocketState = 'idle';
+  #startPromise: Promise<void> | null = null;
   #fdCapable = false;
   #counters = zeroCounters();
   #dropsBase = 0;
@@ -134,7 +135,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       component: 'can-socket',
       iface: options.interface,
     });
-    this.#nowMs = deps.nowMs ?? Date.now;
+    this.#nowMs = deps.nowMs ?? performance.now.bind(performance);
     this.#channel = options.channel === undefined ? options.interface : options.channel;
     this.#queue = new TxQueue(options.txQueueLimit ?? 1000);
     this.#nativeOptions = {
@@ -175,11 +176,28 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     };
   }
 
-  start(): void {
+  /**
+   * Opens the socket (synchronously: frames can be sent and received once this returns) and
+   * starts watching the interface. Idempotent: every call returns the same promise, which rejects
+   * with the coded open error (ENODEV, EAFNOSUPPORT, ERR_CAN_ADDON, ...) or ERR_CAN_SOCKET_CLOSED.
+   */
+  start(): Promise<void> {
+    if (this.#startPromise === null) {
+      try {
+        this.#start();
+        this.#startPromise = Promise.resolve();
+      } catch (err) {
+        this.#startPromise = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return this.#startPromise;
+  }
+
+  #start(): void {
     if (this.#state !== 'idle') {
       throw new BridgeError(
-        'ERR_CAN_SOCKET_STARTED',
-        `CAN socket on ${this.interfaceName} was already started`,
+        'ERR_CAN_SOCKET_CLOSED',
+        `CAN socket on ${this.interfaceName} is closed`,
       );
     }
     this.#binding ??= loadNativeBinding();

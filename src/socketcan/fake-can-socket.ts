@@ -58,16 +58,22 @@ export class FakeCanSocket extends EventEmitter<CanSocketEvents> implements CanS
     };
   }
 
-  start(): void {
+  #startPromise: Promise<void> | null = null;
+
+  start(): Promise<void> {
+    if (this.#startPromise !== null) return this.#startPromise;
     if (this.#state !== 'idle') {
-      throw new BridgeError(
-        'ERR_CAN_SOCKET_STARTED',
-        `CAN socket on ${this.interfaceName} was already started`,
+      this.#startPromise = Promise.reject(
+        new BridgeError('ERR_CAN_SOCKET_CLOSED', `CAN socket on ${this.interfaceName} is closed`),
       );
+    } else if (this.#startError !== undefined) {
+      this.#startPromise = Promise.reject(this.#startError);
+    } else {
+      this.#state = 'up';
+      this.#flush();
+      this.#startPromise = Promise.resolve();
     }
-    if (this.#startError !== undefined) throw this.#startError;
-    this.#state = 'up';
-    this.#flush();
+    return this.#startPromise;
   }
 
   send(frame: CanFrame): boolean {

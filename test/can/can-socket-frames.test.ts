@@ -49,7 +49,7 @@ describe.skipIf(skip !== null)('CanSocket and can-utils on a real vcan', () => {
   beforeAll(async () => {
     await addVcan(iface);
     sock = new CanSocket({ interface: iface, fd: true, errorMask: CAN_ERR_MASK });
-    sock.start();
+    await sock.start();
   });
 
   afterAll(async () => {
@@ -96,7 +96,7 @@ describe.skipIf(skip !== null)('CanSocket and can-utils on a real vcan', () => {
 
   it('delivers to a second CanSocket on the same interface, batched', async () => {
     const peer = new CanSocket({ interface: iface, fd: true, errorMask: CAN_ERR_MASK });
-    peer.start();
+    await peer.start();
     try {
       const batches: number[] = [];
       peer.on('frames', (f) => batches.push(f.length));

@@ -29,7 +29,7 @@ describe.skipIf(skip !== null)('CanSocket kernel features on a real vcan', () =>
 
   function open(options: Partial<ConstructorParameters<typeof CanSocket>[0]> = {}): CanSocket {
     const s = new CanSocket({ interface: fdIface, fd: true, ...options });
-    s.start();
+    void s.start();
     sockets.push(s);
     return s;
   }
@@ -94,7 +94,7 @@ describe.skipIf(skip !== null)('CanSocket kernel features on a real vcan', () =>
     try {
       const s = new CanSocket({ interface: iface, fd: true });
       sockets.push(s);
-      s.start();
+      await s.start();
       expect(s.fdCapable).toBe(true);
       // drivers/net/can/vcan.c: the MTU can only change while the interface is down.
       await ip('link', 'set', 'dev', iface, 'down');

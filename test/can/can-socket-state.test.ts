@@ -44,7 +44,7 @@ describe.skipIf(skip !== null)('CanSocket through interface down/up and removal'
     const s = lateSock;
     const states: CanStateChange[] = [];
     s.on('state', (change) => states.push(change));
-    s.start();
+    await s.start();
     expect(s.state).toBe('gone');
     expect(s.send(makeFrame({ arbitrationId: 0x31, isExtendedId: false }))).toBe(true);
     await addVcan(late, 72);
@@ -79,7 +79,7 @@ describe.skipIf(skip !== null)('CanSocket through interface down/up and removal'
         check();
       });
     s.on('state', (change) => states.push(change));
-    s.start();
+    await s.start();
     expect(s.state).toBe('up');
 
     // down / up

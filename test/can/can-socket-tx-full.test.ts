@@ -88,8 +88,8 @@ describe.skipIf(skip !== null)('CanSocket with a full TX queue', () => {
       });
       const receiver = new CanSocket({ interface: iface });
       sockets.push(sender, receiver);
-      receiver.start();
-      sender.start();
+      await receiver.start();
+      await sender.start();
       const got = collectFrames(receiver, total, 90_000);
       let accepted = 0;
       for (let i = 0; i < total; i++) if (sender.send(numbered(i))) accepted++;

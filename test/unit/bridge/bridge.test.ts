@@ -11,7 +11,7 @@ function setup(options: Partial<BridgeOptions> = {}, canFd = true) {
   const can = new FakeCanSocket({ fd: canFd });
   const multicast = new FakeMulticastEndpoint();
   const bridge = new Bridge({ can, multicast, senderId: 'host-a/vcan0', ...options });
-  can.start();
+  void can.start();
   bridge.start();
   return { can, multicast, bridge };
 }
@@ -154,7 +154,7 @@ describe('Bridge multicast -> CAN', () => {
     const multicast = new FakeMulticastEndpoint();
     const bridge = new Bridge({ can, multicast, senderId: 'me' });
     bridge.start();
-    can.start();
+    void can.start();
     can.setInterface('down');
     for (let i = 0; i < 5; i++) multicast.receive(std(i));
     expect(bridge.stats().toCan).toMatchObject({ frames: 2, dropped: { queue_full: 3 } });

@@ -28,7 +28,7 @@ function setup() {
   });
   const can = new FakeCanSocket();
   const watch = new BusStateWatch({ can, logger: pino({ level: 'info' }, sink) });
-  can.start();
+  void can.start();
   watch.start();
   const states = () => lines.filter((l) => l.msg === 'CAN bus state').map((l) => l.state);
   return { can, watch, lines, states };

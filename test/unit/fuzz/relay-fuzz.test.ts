@@ -134,7 +134,7 @@ describe('fuzzing the relay', () => {
           toCan: s.toCan,
           allowSource: s.allowList ? (address) => address.startsWith('10.') : undefined,
         });
-        can.start();
+        await can.start();
         bridge.start();
         const [rx, tx] = sockets;
         if (rx === undefined || tx === undefined) throw new Error('no sockets');

@@ -102,7 +102,9 @@ describe('Daemon metrics endpoint', () => {
     can.addKernelDrops(7);
     can.setInterface('down');
     rx.receive(encodeFrame(std(0x202, [9, 9], 'python')), from); // queued while down
-    rx.drops = 3; // the kernel dropped three datagrams for a full receive buffer
+    // The socket's kernel drop count: our 2 sent datagrams come back and the own-echo filter drops
+    // them, and 3 were lost to a full receive buffer.
+    rx.drops = 2 + 3;
 
     const { status, body } = await get(daemon, '/metrics');
     expect(status).toBe(200);

@@ -121,7 +121,7 @@ describe('Bridge last-frame ages', () => {
     const can = new FakeCanSocket();
     const multicast = new FakeMulticastEndpoint();
     const bridge = new Bridge({ can, multicast, senderId: 'me', nowMs: () => now });
-    can.start();
+    void can.start();
     bridge.start();
     expect(bridge.stats().lastFrameAgeMs).toEqual({ toMulticast: null, toCan: null });
     can.receive([makeFrame({ arbitrationId: 1, isExtendedId: false })]);

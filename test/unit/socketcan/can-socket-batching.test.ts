@@ -37,7 +37,7 @@ describe('CanSocket TX batching per event-loop turn (scripted native binding)', 
       { binding: kernel.binding(), probe: kernel.probe, nowMs: () => 1000 },
     );
     sock.on('drop', (frames, reason) => drops.push([reason, frames.length]));
-    sock.start();
+    void sock.start();
   });
 
   afterEach(async () => {

@@ -25,7 +25,7 @@ describe('CanSocket TX backlog drop and block', () => {
       { binding: kernel.binding(), probe: kernel.probe, nowMs: () => 1000 },
     );
     sock.on('drop', (frames, reason) => drops.push([reason, frames.length]));
-    sock.start();
+    void sock.start();
   });
 
   afterEach(() => {
@@ -66,7 +66,7 @@ describe('FakeCanSocket TX backlog drop and block', () => {
     const fake = new FakeCanSocket();
     const drops: [CanTxDropReason, number][] = [];
     fake.on('drop', (frames, reason) => drops.push([reason, frames.length]));
-    fake.start();
+    void fake.start();
     fake.setInterface('down');
     fake.send(frame(1));
     fake.send(frame(2));

@@ -36,7 +36,7 @@ describe('CanSocket policy (scripted native binding)', () => {
     );
     sock.on('state', (s) => states.push(s));
     sock.on('drop', (frames, reason, err) => drops.push([reason, frames.length, errorCode(err)]));
-    sock.start();
+    void sock.start();
     return sock;
   }
 
@@ -261,9 +261,9 @@ describe('CanSocket policy (scripted native binding)', () => {
     expect(drops).toEqual([['closed', 1, undefined]]);
   });
 
-  it('with waitForInterface, starts gone when the interface is missing and opens it when it appears', () => {
+  it('with waitForInterface, starts gone when the interface is missing and opens it when it appears', async () => {
     kernel.interfaces.delete('vcanT');
-    expect(() => open()).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    await expect(open().start()).rejects.toMatchObject({ code: 'ENODEV' });
     open({ waitForInterface: true });
     expect(sock.state).toBe('gone');
     kernel.addInterface('vcanT');
@@ -272,9 +272,12 @@ describe('CanSocket policy (scripted native binding)', () => {
     expect(sock.state).toBe('up');
   });
 
-  it('refuses a second start and a bad interface name with coded errors', () => {
+  it('start is idempotent (one open, the same promise), and a bad interface name is a coded error', async () => {
     open();
-    expect(() => sock.start()).toThrow(expect.objectContaining({ code: 'ERR_CAN_SOCKET_STARTED' }));
+    const first = sock.start();
+    expect(sock.start()).toBe(first);
+    await first;
+    expect(kernel.handles).toHaveLength(1);
     expect(() => new CanSocket({ interface: '../etc' })).toThrow(
       expect.objectContaining({ code: 'ERR_CAN_INTERFACE' }),
     );

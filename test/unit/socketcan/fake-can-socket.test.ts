@@ -10,7 +10,7 @@ describe('FakeCanSocket', () => {
     const fake = sock as FakeCanSocket;
     const got: CanFrame[][] = [];
     sock.on('frames', (f) => got.push(f));
-    sock.start();
+    void sock.start();
     const f = makeFrame({ arbitrationId: 0x10, data: Uint8Array.of(1) });
     expect(sock.send(f)).toBe(true);
     expect(fake.sent).toEqual([f]);
@@ -23,7 +23,7 @@ describe('FakeCanSocket', () => {
     const fake = new FakeCanSocket();
     const states: CanStateChange[] = [];
     fake.on('state', (s) => states.push(s));
-    fake.start();
+    void fake.start();
     fake.setInterface('gone');
     fake.send(makeFrame({ arbitrationId: 1 }));
     fake.setInterface('back');
@@ -39,7 +39,7 @@ describe('FakeCanSocket', () => {
     const fake = new FakeCanSocket({ fd: false, txQueueLimit: 1 });
     const reasons: string[] = [];
     fake.on('drop', (_f, reason) => reasons.push(reason));
-    fake.start();
+    await fake.start();
     fake.setInterface('down');
     fake.send(makeFrame({ arbitrationId: 0x800, isExtendedId: false }));
     fake.send(makeFrame({ isFd: true }));
@@ -56,14 +56,14 @@ describe('FakeCanSocket', () => {
     });
   });
 
-  it('throws the configured start error and emits error then close on destroy(err)', () => {
+  it('rejects with the configured start error and emits error then close on destroy(err)', async () => {
     const err = Object.assign(new Error('if_nametoindex ENODEV vcan9'), { code: 'ENODEV' });
-    expect(() => new FakeCanSocket({ startError: err }).start()).toThrow(err);
+    await expect(new FakeCanSocket({ startError: err }).start()).rejects.toBe(err);
     const fake = new FakeCanSocket();
     const events: string[] = [];
     fake.on('error', (e) => events.push(e.message));
     fake.on('close', () => events.push('close'));
-    fake.start();
+    await fake.start();
     fake.destroy(new Error('x'));
     fake.destroy(new Error('y'));
     expect(events).toEqual(['x', 'close']);

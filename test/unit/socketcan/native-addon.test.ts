@@ -34,9 +34,9 @@ describe('can_socket addon on a host (no CAN interface to bind)', () => {
     expect(err.message).toContain(`nocan${process.pid % 10000}`);
   });
 
-  it('CanSocket.start() throws the coded error and stays closable', async () => {
+  it('CanSocket.start() rejects with the coded error and stays closable', async () => {
     const sock = new CanSocket({ interface: 'lo' });
-    expect(() => sock.start()).toThrow(
+    await expect(sock.start()).rejects.toThrow(
       expect.objectContaining({
         code: expect.stringMatching(/^(EAFNOSUPPORT|ENODEV)$/) as unknown,
       }),
