@@ -16,6 +16,7 @@ import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
 import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
+import { warmUpCodec } from '../protocol/warm-up.js';
 import { CanSocket } from '../socketcan/can-socket.js';
 import type { CanSocketOptions } from '../socketcan/can-socket.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
@@ -120,6 +121,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
    */
   async start(): Promise<void> {
     const config = this.#config;
+    // Compile the codec before the first frame, not during the first seconds of traffic.
+    const warmStart = performance.now();
+    warmUpCodec(config.sender.id);
+    this.#log.debug({ ms: Math.round(performance.now() - warmStart) }, 'codec warmed up');
     const can = this.#createCanSocket(canSocketOptions(config), this.#root);
     this.#can = can;
     try {

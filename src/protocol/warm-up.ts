@@ -1,0 +1,40 @@
+/**
+ * Runs the codec's hot paths on made-up frames before any traffic, so V8 has compiled them (and
+ * the decoder its per-layout checks, decode-canonical.ts) by the time the first real frames
+ * arrive: under emulation the first seconds of traffic otherwise run interpreted and a backlog
+ * builds up (issue 9 §4: worst latencies of 339-618 ms in the first three seconds at 1000/s).
+ * Pure: no sockets; the encoder's template cache is left for `channel`.
+ */
+import type { CanChannel } from '../frame.js';
+import { makeFrame } from '../frame.js';
+import { decodeDatagram } from './decode-datagram.js';
+import { encodeFrameInto } from './encode-frame.js';
+import { MAX_DATAGRAM_BYTES } from './wire-keys.js';
+
+/** Encodes and decodes each common frame shape `rounds` times; returns the frames decoded. */
+export function warmUpCodec(channel: CanChannel, rounds = 1500): number {
+  const shapes = [
+    makeFrame({ arbitrationId: 0x123, isExtendedId: false, data: new Uint8Array(8), channel }),
+    makeFrame({ arbitrationId: 0x7f, isExtendedId: false, data: new Uint8Array(2), channel }),
+    makeFrame({ arbitrationId: 0x1abcdef, isExtendedId: true, data: new Uint8Array(8), channel }),
+    makeFrame({
+      arbitrationId: 0x321,
+      isExtendedId: false,
+      isFd: true,
+      bitrateSwitch: true,
+      data: new Uint8Array(64),
+      channel,
+    }),
+    makeFrame({ arbitrationId: 0x456, isExtendedId: false, isRemoteFrame: true, dlc: 8, channel }),
+  ];
+  const buf = new Uint8Array(MAX_DATAGRAM_BYTES);
+  let decoded = 0;
+  for (let i = 0; i < rounds; i++) {
+    for (const frame of shapes) {
+      frame.timestamp = 1_700_000_000 + i / 1000;
+      const end = encodeFrameInto(frame, buf, 0);
+      if (decodeDatagram(buf.subarray(0, end)).ok) decoded++;
+    }
+  }
+  return decoded;
+}
