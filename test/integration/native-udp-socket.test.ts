@@ -3,13 +3,37 @@
  * sent with one sendmmsg and read with recvmmsg, source addresses, truncation, Node-style errors,
  * idempotent close, and the metadata layout that src/multicast/udp-layout.ts reads.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js';
 import { UDP_LAYOUT } from '../../src/multicast/udp-layout.js';
 import type { DatagramSource } from '../../src/multicast/multicast-bus-types.js';
 import type { UdpSocket } from '../../src/multicast/udp-socket.js';
-import { loadNativeBinding } from '../../src/socketcan/native-binding.js';
+import { loadNativeBinding, nativeAddonPath } from '../../src/socketcan/native-binding.js';
 import { until } from '../support/until.js';
+
+const execFileP = promisify(execFile);
+
+/** Opens 20 sockets, drops them without close(), and counts this process's fds as GC runs. */
+const GC_SCRIPT = `
+const { readdirSync } = require('node:fs');
+const { UdpSocket } = require(process.argv[1]);
+const fds = () => readdirSync('/proc/self/fd').length;
+const before = fds();
+(function open() {
+  for (let i = 0; i < 20; i++) new UdpSocket(4, { reuseAddr: true }).bind('127.0.0.1', 0);
+})();
+const opened = fds();
+let rounds = 0;
+function collect() {
+  globalThis.gc();
+  rounds++;
+  if (fds() > before && rounds < 50) setImmediate(collect);
+  else console.log(JSON.stringify({ before, opened, after: fds(), rounds }));
+}
+setImmediate(collect);
+`;
 
 const open: UdpSocket[] = [];
 afterEach(() => {
@@ -166,6 +190,18 @@ describe('native UDP socket errors and close', () => {
       expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }),
     );
     expect(s.kernelDrops()).toBe(0);
+  });
+
+  it('closes the fd of a socket that was garbage-collected without close()', async () => {
+    const { stdout } = await execFileP(process.execPath, [
+      '--expose-gc',
+      '-e',
+      GC_SCRIPT,
+      nativeAddonPath(),
+    ]);
+    const r = JSON.parse(stdout) as { before: number; opened: number; after: number };
+    expect(r.opened).toBe(r.before + 20);
+    expect(r.after).toBe(r.before);
   });
 
   it('checks send arguments instead of reading past the buffer', () => {
