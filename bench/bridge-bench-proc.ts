@@ -1,11 +1,9 @@
 /**
- * What bench/bridge-bench.ts reads from /proc: CPU time of a process and of the whole machine,
- * and where datagrams and frames were dropped in the kernel (per UDP socket, backlog).
+ * What bench/bridge-bench.ts reads from /proc: CPU time of a process and of the whole machine (in
+ * ticks, bench-stats.ts CLK_TCK), and where datagrams and frames were dropped in the kernel (per
+ * UDP socket, backlog).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-
-/** USER_HZ: /proc reports CPU times in these ticks (proc(5): sysconf(_SC_CLK_TCK), 100 on Linux). */
-export const CLK_TCK = 100;
 
 /** utime + stime of all threads of `pid`, in ticks (proc(5) /proc/PID/stat fields 14 and 15). */
 export function processCpuTicks(pid: number): number {
@@ -88,4 +86,21 @@ export function udpErrors(): { rcvbuf: number; sndbuf: number } {
   const values = (lines[1] ?? '').split(/\s+/).map(Number);
   const get = (name: string): number => values[names.indexOf(name)] ?? 0;
   return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors') };
+}
+
+/** Whether some UDP socket is bound to local `port` (/proc/net/udp and udp6 local_address). */
+export function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      if (line.trim().split(/\s+/)[1]?.endsWith(hex) === true) return true;
+    }
+  }
+  return false;
 }
