@@ -47,17 +47,17 @@ static int64_t cpu_ns(void) {
          ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   fprintf(stderr, "can-pacer: %s: %s\n", what, strerror(errno));
   exit(1);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 5) {
     fprintf(stderr, "usage: can-pacer IFACE ID RATE COUNT\n");
     return 1;
   }
-  const char *iface = argv[1];
+  const char* iface = argv[1];
   uint32_t id = (uint32_t)strtoul(argv[2], NULL, 0);
   double rate = strtod(argv[3], NULL);
   long count = strtol(argv[4], NULL, 10);
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0) < 0) die("CAN_RAW_FILTER");
   struct sockaddr_can addr = {.can_family = AF_CAN, .can_ifindex = (int)if_nametoindex(iface)};
   if (addr.can_ifindex == 0) die(iface);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) < 0) die("bind");
 
   struct can_frame frame;
   memset(&frame, 0, sizeof frame);

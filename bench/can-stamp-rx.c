@@ -42,12 +42,12 @@ static void on_signal(int sig) {
   stop = 1;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   fprintf(stderr, "can-stamp-rx: %s: %s\n", what, strerror(errno));
   exit(1);
 }
 
-static int open_can(const char *iface) {
+static int open_can(const char* iface) {
   int fd = socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK, CAN_RAW);
   if (fd < 0) die("socket");
   const int on = 1;
@@ -60,20 +60,20 @@ static int open_can(const char *iface) {
     die("SO_RCVBUF");
   struct sockaddr_can addr = {.can_family = AF_CAN, .can_ifindex = (int)if_nametoindex(iface)};
   if (addr.can_ifindex == 0) die(iface);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) < 0) die("bind");
   return fd;
 }
 
 static unsigned char out[BATCH * 2 * RECORD];
 static size_t out_len;
 
-static void put32(unsigned char *p, uint32_t v) {
+static void put32(unsigned char* p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (v >> (8 * i)) & 0xff;
 }
 
-static void record(struct timespec ts, uint32_t id, const unsigned char *data, uint32_t drops, int side,
-                   int len) {
-  unsigned char *p = out + out_len;
+static void record(struct timespec ts, uint32_t id, const unsigned char* data, uint32_t drops,
+                   int side, int len) {
+  unsigned char* p = out + out_len;
   memset(p, 0, RECORD);
   /* Seconds and nanoseconds apart: a reader with doubles keeps nanosecond precision. */
   put32(p, (uint32_t)ts.tv_sec);
@@ -123,7 +123,7 @@ static void drain(int fd, int side) {
     for (int i = 0; i < n; i++) {
       struct timespec ts = {0, 0};
       uint32_t drops = drops_seen[side];
-      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != NULL;
+      for (struct cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != NULL;
            c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level != SOL_SOCKET) continue;
         if (c->cmsg_type == SCM_TIMESTAMPNS) {
@@ -145,7 +145,7 @@ static void drain(int fd, int side) {
   }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: can-stamp-rx IFACE_A IFACE_B\n");
     return 1;
