@@ -18,6 +18,8 @@ export interface PacerReport {
   lastWriteNs: number;
   maxLateNs: number;
   retries: number;
+  /** Whether it ran SCHED_FIFO (so the bridges under test could not starve it). */
+  realtime: boolean;
   cpuNs: number;
 }
 

@@ -46,7 +46,7 @@ export function progressLine(m: StepMeasure): string {
   const cpuA = (m.cpuTicksA * 1000) / CLK_TCK / Math.max(1, m.match.received);
   const head = `${m.system} ${m.kind} ${m.offered}/s x ${m.seconds} s:`;
   const parts = [
-    `sent ${m.pacer.sent} at ${rate(achievedRate(m.pacer))}/s (late <= ${formatMs(m.pacer.maxLateNs / 1000)} ms)`,
+    `sent ${m.pacer.sent} at ${rate(achievedRate(m.pacer))}/s (late <= ${formatMs(m.pacer.maxLateNs / 1000)} ms${m.pacer.realtime ? '' : ', not SCHED_FIFO'})`,
     `on A ${m.match.seenOnA} on B ${m.match.received} lost ${lost(m)} (${pct(lossPercent(m))}%)`,
     `dup ${m.match.duplicates} back-on-A ${m.match.backOnOrigin} reordered ${m.match.reordered}`,
     `p50/p99/max ${formatMs(m.latency.p50Us)}/${formatMs(m.latency.p99Us)}/${formatMs(m.latency.maxUs)} ms`,

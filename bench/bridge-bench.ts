@@ -108,10 +108,9 @@ if (process.env.CMB_IN_VM === undefined) {
     args.push('--json', json);
     vmArgs.push('--share', dirname(json));
   }
-  const cannelloni = findCannelloni();
-  if (cannelloni.path !== null && values.cannelloni === undefined) {
-    args.push('--cannelloni', cannelloni.path);
-  }
+  // The VM sees this machine's root read-only at the same paths: it finds the same cannelloni.
+  if (process.env.CANNELLONI !== undefined) vmArgs.push('--env', 'CANNELLONI');
+  process.stderr.write(`bridge bench: ${findCannelloni().note}\n`);
   if (values['host-load'] === undefined) {
     args.push(
       '--host-load',

@@ -41,6 +41,7 @@ export function step(o: StepOptions = {}): StepMeasure {
       lastWriteNs,
       maxLateNs: 0,
       retries: 0,
+      realtime: true,
       cpuNs: 0,
     },
     match: {

@@ -44,6 +44,7 @@ describe('achievedRate', () => {
       lastWriteNs: 9.999e9,
       maxLateNs: 0,
       retries: 0,
+      realtime: true,
       cpuNs: 0,
     };
     expect(achievedRate(p)).toBeCloseTo(1000, 6);
@@ -57,6 +58,7 @@ describe('achievedRate', () => {
       lastWriteNs: 10.999e9,
       maxLateNs: 1e9,
       retries: 0,
+      realtime: true,
       cpuNs: 0,
     };
     expect(achievedRate(p)).toBeCloseTo(10_000 / 11, 6);
