@@ -37,7 +37,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StepMeasure } from './bench-stats.js';
@@ -106,7 +106,9 @@ if (process.env.CMB_IN_VM === undefined) {
   if (values.json !== undefined) {
     const json = resolve(values.json);
     args.push('--json', json);
-    vmArgs.push('--share', dirname(json));
+    // test/vm/run.sh shares the project folder and the current directory already.
+    const shared = [root, process.cwd()].some((d) => !relative(d, json).startsWith('..'));
+    if (!shared) vmArgs.push('--share', dirname(json));
   }
   // The VM sees this machine's root read-only at the same paths: it finds the same cannelloni.
   if (process.env.CANNELLONI !== undefined) vmArgs.push('--env', 'CANNELLONI');
