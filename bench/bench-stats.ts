@@ -63,7 +63,7 @@ export interface StepMeasure {
   /** Drops on the UDP sockets of A and B (/proc/net/udp), socket-filter refusals included. */
   udpDropsA: number;
   udpDropsB: number;
-  /** Milliseconds from the generator's last frame until B went quiet. */
+  /** Milliseconds from the last frame of the step on A to the last on B (kernel stamps). */
   drainMs: number;
 }
 

@@ -163,19 +163,20 @@ async function measure(
   const udp0 = udpErrors().rcvbuf;
   rx.arm(canId, count);
   const pacer = await runPacer(benchToolPath(root, 'can-pacer'), rx.ifaceA, canId, offered, count);
-  // Drain: until everything arrived and B was quiet 200 ms, or B was quiet 1 s (cannelloni's
-  // default buffer holds frames 100 ms), or 20 s.
+  // Drain: until everything arrived and B was quiet 300 ms, or B was quiet 1 s (cannelloni's
+  // default buffer holds frames 100 ms; can-stamp-rx hands records on every 100 ms), or 20 s.
   const done = performance.now();
   for (;;) {
     const now = performance.now();
     const quiet = now - Math.max(rx.lastOnB, done);
-    if (rx.framesOnB >= pacer.sent && quiet > 200) break;
+    if (rx.framesOnB >= pacer.sent && quiet > 300) break;
     if (quiet > 1000 || now - done > 20_000) break;
     await sleep(50);
   }
-  const drainMs = Math.max(0, rx.lastOnB - done);
   const after = system.sample();
-  const { latenciesUs, receiverDrops, ...match } = rx.result();
+  const { latenciesUs, receiverDrops, lastAUs, lastBUs, ...match } = rx.result();
+  // From the kernel's stamps: the last frame on B after the last frame on A.
+  const drainMs = Number.isFinite(lastBUs - lastAUs) ? Math.max(0, lastBUs - lastAUs) / 1000 : 0;
   return {
     system: system.name,
     kind,

@@ -24,6 +24,9 @@ export interface MatchResult {
   reordered: number;
   /** Frames on B with this step's id but a payload the generator does not write, or out of range. */
   foreign: number;
+  /** The latest stamp of this step's frames on A and on B, microseconds (NaN: none). */
+  lastAUs: number;
+  lastBUs: number;
   /** B stamp minus A stamp of each frame seen on both, microseconds, ascending. */
   latenciesUs: Float64Array;
 }
@@ -37,6 +40,8 @@ export class SeqMatcher {
   #lastSeqB = -1;
   #reordered = 0;
   #foreign = 0;
+  #lastAUs = Number.NaN;
+  #lastBUs = Number.NaN;
   /** Arrivals on B of this step so far, duplicates included. */
   framesOnB = 0;
 
@@ -62,9 +67,11 @@ export class SeqMatcher {
       return false;
     }
     if (side === SIDE_A) {
+      if (!(tsUs <= this.#lastAUs)) this.#lastAUs = tsUs;
       if (this.#countA[seq] === 0) this.#tsA[seq] = tsUs;
       this.#countA[seq] = (this.#countA[seq] ?? 0) + 1;
     } else if (side === SIDE_B) {
+      if (!(tsUs <= this.#lastBUs)) this.#lastBUs = tsUs;
       if (this.#countB[seq] === 0) this.#tsB[seq] = tsUs;
       this.#countB[seq] = (this.#countB[seq] ?? 0) + 1;
       if (seq < this.#lastSeqB) this.#reordered++;
@@ -100,6 +107,8 @@ export class SeqMatcher {
       backOnOrigin,
       reordered: this.#reordered,
       foreign: this.#foreign,
+      lastAUs: this.#lastAUs,
+      lastBUs: this.#lastBUs,
       latenciesUs: Float64Array.from(lat).sort(),
     };
   }

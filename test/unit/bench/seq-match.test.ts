@@ -77,6 +77,16 @@ describe('SeqMatcher', () => {
     expect(m.result().latenciesUs).toHaveLength(0);
   });
 
+  it('keeps the latest stamp of the step on each bus (for the drain time), NaN before any', () => {
+    const m = new SeqMatcher(ID, 3);
+    expect(m.result().lastAUs).toBeNaN();
+    feed(m, SIDE_A, 0, 10);
+    feed(m, SIDE_A, 1, 30);
+    feed(m, SIDE_B, 1, 900);
+    feed(m, SIDE_B, 0, 400);
+    expect(m.result()).toMatchObject({ lastAUs: 30, lastBUs: 900 });
+  });
+
   it('sorts latencies ascending whatever the arrival order', () => {
     const m = new SeqMatcher(ID, 3);
     [0, 1, 2].forEach((i) => feed(m, SIDE_A, i, 0));
