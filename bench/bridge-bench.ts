@@ -29,6 +29,11 @@
  *   --daemon-arg ARG      extra argument for our daemons (repeatable), e.g. --set k=v
  *   --daemon-node-arg ARG extra node option for our daemons (repeatable), e.g. --cpu-prof
  *   --rmem-max BYTES      set net.core.rmem_max first
+ *   --netdev-max-backlog N  set net.core.netdev_max_backlog first (default 10000; 0 keeps the
+ *                         kernel's 1000). vcan and lo hand every frame and datagram to the
+ *                         per-CPU input backlog, which a real NIC's ring stands in front of; under
+ *                         emulation the whole VM stalls for 0.1-0.5 s when the host is busy, and
+ *                         1000 entries then overflow: frames lost before any system saw them
  *   --host-load "a b c"   the host's load average, for the report (the host side sets it)
  *
  * Progress (one line per step) goes to stderr, the tables to stdout. Exit status 0 when every
@@ -73,6 +78,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '43113' },
     json: { type: 'string' },
     'rmem-max': { type: 'string' },
+    'netdev-max-backlog': { type: 'string', default: '10000' },
     'host-load': { type: 'string' },
   },
 });
@@ -259,6 +265,9 @@ async function main(): Promise<number> {
   } catch {
     // Not a git checkout: the report says "unknown".
   }
+  if (values['netdev-max-backlog'] !== '0') {
+    writeFileSync('/proc/sys/net/core/netdev_max_backlog', values['netdev-max-backlog']);
+  }
   const rmem = (f: string): string => readFileSync(`/proc/sys/net/core/${f}`, 'utf8').trim();
   const rx = new StampReceiver(benchToolPath(root, 'can-stamp-rx'), ifaceA, ifaceB);
   const all: StepMeasure[] = [];
@@ -301,7 +310,7 @@ async function main(): Promise<number> {
   const out: string[] = [
     `## Bridge benchmark ${started.toISOString()} (VM, TCG; ${minutes} min; ${seconds} s steps${values.quick ? ', --quick: not a result' : ''})`,
     '',
-    `ours at commit ${commit}; host load ${values['host-load'] ?? 'unknown'}, VM load ${vmLoad}; net.core.rmem_max ${rmem('rmem_max')}, rmem_default ${rmem('rmem_default')}; ${notes.join('; ')}`,
+    `ours at commit ${commit}; host load ${values['host-load'] ?? 'unknown'}, VM load ${vmLoad}; net.core.rmem_max ${rmem('rmem_max')}, rmem_default ${rmem('rmem_default')}, netdev_max_backlog ${rmem('netdev_max_backlog')}; ${notes.join('; ')}`,
     '',
     summaryTable(summaries, columns),
     '',
@@ -327,6 +336,9 @@ async function main(): Promise<number> {
       columns,
       hostLoad: values['host-load'] ?? null,
       vmLoad,
+      sysctl: Object.fromEntries(
+        ['rmem_max', 'rmem_default', 'netdev_max_backlog'].map((k) => [k, Number(rmem(k))]),
+      ),
       notes,
       failed,
     };
