@@ -3,6 +3,7 @@
  * generator achieved at least 98 % of the offered rate and every frame reached the origin bus),
  * latency percentiles, CPU per frame, and per system "lossless up to" over the ladder of steps.
  */
+import type { MatchResult } from './seq-match.js';
 
 /** USER_HZ: /proc reports CPU times in these ticks (proc(5): sysconf(_SC_CLK_TCK), 100 on Linux). */
 export const CLK_TCK = 100;
@@ -23,16 +24,8 @@ export interface PacerReport {
   cpuNs: number;
 }
 
-/** What the receiver matched (bench/seq-match.ts MatchResult without the latency array). */
-export interface MatchCounts {
-  seenOnA: number;
-  received: number;
-  missing: number;
-  duplicates: number;
-  backOnOrigin: number;
-  reordered: number;
-  foreign: number;
-}
+/** What the receiver matched: bench/seq-match.ts MatchResult without stamps and latencies. */
+export type MatchCounts = Omit<MatchResult, 'latenciesUs' | 'lastAUs' | 'lastBUs'>;
 
 export interface LatencySummary {
   p50Us: number;

@@ -45,13 +45,9 @@ function socketInodes(pid: number): Set<string> {
   return out;
 }
 
-/**
- * Datagrams the kernel dropped on the UDP sockets of `pid` because their receive buffer was full
- * (the "drops" column of /proc/net/udp and udp6, linux/net/ipv4/udp.c udp4_format_sock).
- */
-export function udpSocketDrops(pid: number): number {
-  const inodes = socketInodes(pid);
-  let drops = 0;
+/** The rows of /proc/net/udp and udp6 (one UDP socket each), split into fields. */
+function udpSocketRows(): string[][] {
+  const rows: string[][] = [];
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text: string;
     try {
@@ -61,9 +57,21 @@ export function udpSocketDrops(pid: number): number {
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 13) continue;
-      if (inodes.has(f[9] ?? '')) drops += Number(f[f.length - 1]);
+      if (f.length >= 13) rows.push(f);
     }
+  }
+  return rows;
+}
+
+/**
+ * Datagrams the kernel dropped on the UDP sockets of `pid` because their receive buffer was full
+ * (the "drops" column of /proc/net/udp and udp6, linux/net/ipv4/udp.c udp4_format_sock).
+ */
+export function udpSocketDrops(pid: number): number {
+  const inodes = socketInodes(pid);
+  let drops = 0;
+  for (const f of udpSocketRows()) {
+    if (inodes.has(f[9] ?? '')) drops += Number(f[f.length - 1]);
   }
   return drops;
 }
@@ -91,16 +99,5 @@ export function udpErrors(): { rcvbuf: number; sndbuf: number } {
 /** Whether some UDP socket is bound to local `port` (/proc/net/udp and udp6 local_address). */
 export function udpPortBound(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      if (line.trim().split(/\s+/)[1]?.endsWith(hex) === true) return true;
-    }
-  }
-  return false;
+  return udpSocketRows().some((f) => f[1]?.endsWith(hex) === true);
 }
