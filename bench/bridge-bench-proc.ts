@@ -1,11 +1,9 @@
 /**
- * What bench/bridge-bench.ts reads from /proc: CPU time of a process and of the whole machine,
- * and where datagrams and frames were dropped in the kernel (per UDP socket, backlog).
+ * What bench/bridge-bench.ts reads from /proc: CPU time of a process and of the whole machine (in
+ * ticks, bench-stats.ts CLK_TCK), and where datagrams and frames were dropped in the kernel (per
+ * UDP socket, backlog).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-
-/** USER_HZ: /proc reports CPU times in these ticks (proc(5): sysconf(_SC_CLK_TCK), 100 on Linux). */
-export const CLK_TCK = 100;
 
 /** utime + stime of all threads of `pid`, in ticks (proc(5) /proc/PID/stat fields 14 and 15). */
 export function processCpuTicks(pid: number): number {
@@ -47,13 +45,9 @@ function socketInodes(pid: number): Set<string> {
   return out;
 }
 
-/**
- * Datagrams the kernel dropped on the UDP sockets of `pid` because their receive buffer was full
- * (the "drops" column of /proc/net/udp and udp6, linux/net/ipv4/udp.c udp4_format_sock).
- */
-export function udpSocketDrops(pid: number): number {
-  const inodes = socketInodes(pid);
-  let drops = 0;
+/** The rows of /proc/net/udp and udp6 (one UDP socket each), split into fields. */
+function udpSocketRows(): string[][] {
+  const rows: string[][] = [];
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text: string;
     try {
@@ -63,9 +57,21 @@ export function udpSocketDrops(pid: number): number {
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 13) continue;
-      if (inodes.has(f[9] ?? '')) drops += Number(f[f.length - 1]);
+      if (f.length >= 13) rows.push(f);
     }
+  }
+  return rows;
+}
+
+/**
+ * Datagrams the kernel dropped on the UDP sockets of `pid` because their receive buffer was full
+ * (the "drops" column of /proc/net/udp and udp6, linux/net/ipv4/udp.c udp4_format_sock).
+ */
+export function udpSocketDrops(pid: number): number {
+  const inodes = socketInodes(pid);
+  let drops = 0;
+  for (const f of udpSocketRows()) {
+    if (inodes.has(f[9] ?? '')) drops += Number(f[f.length - 1]);
   }
   return drops;
 }
@@ -88,4 +94,10 @@ export function udpErrors(): { rcvbuf: number; sndbuf: number } {
   const values = (lines[1] ?? '').split(/\s+/).map(Number);
   const get = (name: string): number => values[names.indexOf(name)] ?? 0;
   return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors') };
+}
+
+/** Whether some UDP socket is bound to local `port` (/proc/net/udp and udp6 local_address). */
+export function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return udpSocketRows().some((f) => f[1]?.endsWith(hex) === true);
 }

@@ -1,198 +1,189 @@
 /**
- * Numbers and tables of bench/bridge-bench.ts: one line per measured run, and the summary table
- * with ratios (ours vs python-can, ours vs cangw).
+ * What bench/bridge-bench.ts prints, pure: one progress line per step (stderr), the summary table
+ * (one row per system), the ratio table (ours against each other system) in markdown, and the
+ * JSON dump.
  */
-import { CLK_TCK } from './bridge-bench-proc.js';
-import type { RunResult } from './bridge-bench-receiver.js';
+import type { StepMeasure, SystemSummary } from './bench-stats.js';
+import {
+  CLK_TCK,
+  achievedRate,
+  cpuMsPerFrame,
+  invalidReasons,
+  lossPercent,
+  lost,
+  ratio,
+} from './bench-stats.js';
 
-export interface GeneratorReport {
-  sent: number;
-  elapsedMs: number;
-  /** CPU ticks the generator used (last sample before it exited; NaN if none). */
-  ticks: number;
-  maxBurst: number;
-  dropped: number;
-}
+/** The system name of our daemons: the ratio rows are ours against each other system. */
+export const OURS = 'can-multicast-bridge';
 
-export interface Measured {
-  system: string;
-  kind: 'warmup' | 'step' | 'latency';
-  rate: number;
-  seconds: number;
-  gen: GeneratorReport;
-  rx: RunResult;
-  /** CPU ticks of bridge A and B over the run (NaN: no process). */
-  cpuTicksA: number;
-  cpuTicksB: number;
-  /** Busy ticks of the whole VM over the run (includes generator and receiver). */
-  machineTicks: number;
-  /** CPU ticks of the generator and of the receiver (this process) over the run. */
-  generatorTicks: number;
-  receiverTicks: number;
-  udpDropsA: number;
-  udpDropsB: number;
-  backlogDrops: number;
-  udpRcvbufErrors: number;
-  /** Milliseconds from the generator's last frame until the receiver went quiet. */
-  drainMs: number;
-}
-
-export function lost(m: Measured): number {
-  return m.gen.sent - m.rx.received;
-}
-
-export function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-/** Achieved send rate, frames/s. */
-export function achievedRate(m: Measured): number {
-  return m.gen.sent / (m.gen.elapsedMs / 1000);
-}
-
-/** Microseconds of CPU per frame that reached B. */
-export function cpuUsPerFrame(ticks: number, frames: number): number {
-  return frames > 0 ? (ticks * 1e6) / CLK_TCK / frames : Number.NaN;
-}
-
-function ms(us: number): string {
+/** Milliseconds from microseconds, with the digits that matter at that size. */
+export function formatMs(us: number): string {
   if (!Number.isFinite(us)) return 'n/a';
-  return us >= 100_000 ? `${(us / 1000).toFixed(0)} ms` : `${(us / 1000).toFixed(2)} ms`;
+  const ms = us / 1000;
+  if (ms < 0.1) return ms.toFixed(3);
+  if (ms < 10) return ms.toFixed(2);
+  if (ms < 100) return ms.toFixed(1);
+  return ms.toFixed(0);
 }
 
-function num(x: number, digits = 0): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+export function formatRatio(r: number): string {
+  if (!Number.isFinite(r)) return 'n/a';
+  return `${r.toFixed(r < 10 ? 2 : r < 100 ? 1 : 0)}x`;
 }
 
-/** One progress line per run. */
-export function runLine(m: Measured): string {
-  const l = lost(m);
-  const lat = m.rx.latenciesUs;
-  const cpuAB = cpuUsPerFrame(m.cpuTicksA + m.cpuTicksB, m.rx.received);
+function pct(x: number): string {
+  return x > 0 && x < 1 ? x.toFixed(2) : x.toFixed(0);
+}
+
+function rate(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(0) : 'n/a';
+}
+
+/** One line per step, for the progress on stderr. */
+export function progressLine(m: StepMeasure): string {
+  const reasons = invalidReasons(m);
+  const cpuA = (m.cpuTicksA * 1000) / CLK_TCK / Math.max(1, m.match.received);
+  const head = `${m.system} ${m.kind} ${m.offered}/s x ${m.seconds} s:`;
   const parts = [
-    `${m.system} ${m.kind} ${m.rate}/s x ${m.seconds}s:`,
-    `sent ${m.gen.sent} at ${num(achievedRate(m))}/s (burst <= ${m.gen.maxBurst})`,
-    `recv ${m.rx.received} lost ${l} (${num((100 * l) / Math.max(1, m.gen.sent), 2)}%)`,
-    `dup ${m.rx.duplicates} back-on-origin ${m.rx.backOnOrigin} reordered ${m.rx.reordered}`,
-    `p50 ${ms(percentile(lat, 0.5))} p99 ${ms(percentile(lat, 0.99))} max ${ms(percentile(lat, 1))}`,
-    `CPU A+B ${num(cpuAB, 1)} us/frame (A ${num(cpuUsPerFrame(m.cpuTicksA, m.rx.received), 1)})`,
-    `VM ${num(cpuUsPerFrame(m.machineTicks, m.rx.received), 1)} us/frame`,
-    `gen ${num(cpuUsPerFrame(m.generatorTicks, m.gen.sent), 1)} rx ${num(cpuUsPerFrame(m.receiverTicks, m.rx.received), 1)} us/frame`,
-    `udp drops A/B ${m.udpDropsA}/${m.udpDropsB} rcvbuf errs ${m.udpRcvbufErrors}`,
-    `backlog drops ${m.backlogDrops} receiver drops ${m.rx.receiverDrops} drain ${num(m.drainMs)} ms`,
+    `sent ${m.pacer.sent} at ${rate(achievedRate(m.pacer))}/s (late <= ${formatMs(m.pacer.maxLateNs / 1000)} ms${m.pacer.realtime ? '' : ', not SCHED_FIFO'})`,
+    `on A ${m.match.seenOnA} on B ${m.match.received} lost ${lost(m)} (${pct(lossPercent(m))}%)`,
+    `dup ${m.match.duplicates} back-on-A ${m.match.backOnOrigin} reordered ${m.match.reordered}`,
+    `p50/p99/max ${formatMs(m.latency.p50Us)}/${formatMs(m.latency.p99Us)}/${formatMs(m.latency.maxUs)} ms`,
+    Number.isNaN(m.cpuTicksA)
+      ? 'CPU in kernel'
+      : `CPU A+B ${cpuMsPerFrame(m).toFixed(3)} ms/frame (A ${cpuA.toFixed(3)})`,
+    `rcvbuf errs ${m.udpRcvbufErrors} udp drops A/B ${m.udpDropsA}/${m.udpDropsB} backlog ${m.backlogDrops}`,
+    `drain ${m.drainMs.toFixed(0)} ms`,
   ];
-  return parts.join(' | ');
+  if (reasons.length > 0) parts.push(`INVALID: ${reasons.join(', ')}`);
+  return `${head} ${parts.join(' | ')}`;
 }
 
-export interface SystemSummary {
-  system: string;
-  /** Highest offered rate without loss; 0 when none. */
-  lossless: number;
-  /** The rate the generator achieved in that step (below the offered one on a busy machine). */
-  losslessAchieved: number;
-  /** True when it was lossless at the highest rate tried (the real limit is higher). */
-  capped: boolean;
-  /** The first lossy rate and its loss in %, if any. */
-  firstLossy: { rate: number; lossPct: number } | null;
-  latency: Map<number, Measured>;
+/** "p50 / p99 / max" of a step, or why it is not a result. */
+function latencyCell(m: StepMeasure | undefined): string {
+  if (m === undefined) return '-';
+  const reasons = invalidReasons(m);
+  if (reasons.length > 0) return `invalid (${reasons.join(', ')})`;
+  const l = m.latency;
+  const cell = `${formatMs(l.p50Us)} / ${formatMs(l.p99Us)} / ${formatMs(l.maxUs)}`;
+  return lost(m) > 0 ? `${cell} (${pct(lossPercent(m))}% lost)` : cell;
 }
 
-export function summarize(system: string, runs: readonly Measured[]): SystemSummary {
-  const steps = runs.filter((r) => r.kind === 'step');
-  const passed = new Set(steps.filter((r) => lost(r) === 0).map((r) => r.rate));
-  const tried = [...new Set(steps.map((r) => r.rate))].sort((a, b) => a - b);
-  let lossless = 0;
-  let losslessAchieved = 0;
-  let firstLossy: SystemSummary['firstLossy'] = null;
-  for (const rate of tried) {
-    if (passed.has(rate)) {
-      lossless = rate;
-      losslessAchieved = Math.max(
-        ...steps.filter((r) => r.rate === rate && lost(r) === 0).map(achievedRate),
-      );
-      continue;
-    }
-    const worst = steps.filter((r) => r.rate === rate).map((r) => lost(r) / r.gen.sent);
-    firstLossy = { rate, lossPct: 100 * Math.min(...worst) };
-    break;
+function cpuCell(m: StepMeasure | undefined): string {
+  if (m === undefined) return '-';
+  if (Number.isNaN(m.cpuTicksA)) return 'in kernel';
+  if (invalidReasons(m).length > 0) return 'invalid';
+  return cpuMsPerFrame(m).toFixed(3);
+}
+
+function losslessCell(s: SystemSummary): string {
+  const parts: string[] = [];
+  if (s.losslessUpTo === null) parts.push('none');
+  else parts.push(`${s.capped ? '>= ' : ''}${rate(s.losslessUpTo)}`);
+  if (s.firstLossy !== null) {
+    parts.push(`(${s.firstLossy.offered}: ${pct(s.firstLossy.lossPct)}% lost)`);
   }
-  const latency = new Map<number, Measured>();
-  for (const r of runs) if (r.kind === 'latency') latency.set(r.rate, r);
-  return { system, lossless, losslessAchieved, capped: firstLossy === null, firstLossy, latency };
+  if (s.invalid.length > 0) parts.push(`(invalid: ${s.invalid.join(', ')})`);
+  return parts.join(' ');
 }
 
-function p99(s: SystemSummary | undefined, rate: number): number {
-  const m = s?.latency.get(rate);
-  return m === undefined ? Number.NaN : percentile(m.rx.latenciesUs, 0.99);
+function table(rows: string[][]): string {
+  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function ratio(x: number, y: number, digits = 1): string {
-  return Number.isFinite(x) && Number.isFinite(y) && y > 0 ? `${(x / y).toFixed(digits)}x` : 'n/a';
-}
-
-/** The markdown summary: one row per system, then ratio rows. */
+/** The summary: one row per system. Latencies in ms, CPU in ms per delivered frame. */
 export function summaryTable(
   summaries: readonly SystemSummary[],
-  latencyRates: readonly number[],
+  columnRates: readonly number[],
 ): string {
-  const head = ['system', 'lossless up to, offered (achieved) frames/s', 'first lossy rate (loss)'];
-  for (const r of latencyRates) head.push(`p50 @${r}/s`, `p99 @${r}/s`, `loss @${r}/s`);
-  head.push(`CPU A+B us/frame @${latencyRates[0] ?? 0}/s`, 'VM CPU us/frame');
-  const rows = [head, head.map(() => '---')];
+  const head = ['system', 'lossless up to (achieved/s)'];
+  for (const r of columnRates) head.push(`p50 / p99 / max at ${r}/s (ms)`);
+  head.push(`CPU A+B ms/frame at ${columnRates.map(String).join(' / ')}/s`, 'reordered');
+  const rows = [head, head.map((_, i) => (i === 0 ? '---' : '--:'))];
   for (const s of summaries) {
+    const row = [s.system, losslessCell(s)];
+    for (const r of columnRates) row.push(latencyCell(s.at.get(r)));
+    row.push(columnRates.map((r) => cpuCell(s.at.get(r))).join(' / '));
+    row.push(String(s.maxReordered));
+    rows.push(row);
+  }
+  return table(rows);
+}
+
+function stepValue(s: SystemSummary, rate: number, pick: (m: StepMeasure) => number): number {
+  const m = s.at.get(rate);
+  return m === undefined || invalidReasons(m).length > 0 ? Number.NaN : pick(m);
+}
+
+/**
+ * Ours against each other system: lossless rate (higher is better for ours when > 1x), latency
+ * and CPU per frame (lower is better for ours when < 1x).
+ */
+export function ratioTable(
+  summaries: readonly SystemSummary[],
+  columnRates: readonly number[],
+): string {
+  const ours = summaries.find((s) => s.system === OURS);
+  const others = summaries.filter((s) => s !== ours);
+  if (ours === undefined || others.length === 0) return '';
+  const head = ['ours / system', 'lossless up to'];
+  for (const r of columnRates) head.push(`p50 at ${r}/s`, `p99 at ${r}/s`, `max at ${r}/s`);
+  for (const r of columnRates) head.push(`CPU at ${r}/s`);
+  const rows = [head, head.map((_, i) => (i === 0 ? '---' : '--:'))];
+  for (const other of others) {
+    const lossless = ratio(ours.losslessUpTo ?? Number.NaN, other.losslessUpTo ?? Number.NaN);
+    // Ours capped: its limit is at least this; the other's capped: its limit may be higher.
+    const bound = ours.capped && !other.capped ? '>= ' : !ours.capped && other.capped ? '<= ' : '';
     const row = [
-      s.system,
-      s.lossless === 0
-        ? 'none of the rates tried'
-        : `${s.capped ? '>= ' : ''}${s.lossless} (${s.losslessAchieved.toFixed(0)})`,
-      s.firstLossy === null
-        ? '-'
-        : `${s.firstLossy.rate} (${s.firstLossy.lossPct.toFixed(s.firstLossy.lossPct < 1 ? 2 : 0)}%)`,
+      `ours / ${other.system}`,
+      Number.isFinite(lossless) ? bound + formatRatio(lossless) : 'n/a',
     ];
-    for (const r of latencyRates) {
-      const m = s.latency.get(r);
-      if (m === undefined) {
-        row.push('-', '-', '-');
+    for (const r of columnRates) {
+      for (const pick of [
+        (m: StepMeasure) => m.latency.p50Us,
+        (m: StepMeasure) => m.latency.p99Us,
+        (m: StepMeasure) => m.latency.maxUs,
+      ]) {
+        row.push(formatRatio(ratio(stepValue(ours, r, pick), stepValue(other, r, pick))));
+      }
+    }
+    for (const r of columnRates) {
+      const theirs = other.at.get(r);
+      if (theirs !== undefined && Number.isNaN(theirs.cpuTicksA)) {
+        row.push('n/a (in kernel)');
         continue;
       }
-      const pct = (100 * lost(m)) / Math.max(1, m.gen.sent);
       row.push(
-        `${ms(percentile(m.rx.latenciesUs, 0.5))} (at ${achievedRate(m).toFixed(0)}/s)`,
-        ms(percentile(m.rx.latenciesUs, 0.99)),
-        `${pct.toFixed(pct > 0 && pct < 1 ? 2 : 0)}%`,
+        formatRatio(ratio(stepValue(ours, r, cpuMsPerFrame), stepValue(other, r, cpuMsPerFrame))),
       );
     }
-    const m0 = s.latency.get(latencyRates[0] ?? 0);
-    row.push(
-      m0 === undefined
-        ? '-'
-        : Number.isNaN(m0.cpuTicksA)
-          ? 'in kernel'
-          : num(cpuUsPerFrame(m0.cpuTicksA + m0.cpuTicksB, m0.rx.received), 0),
-      m0 === undefined ? '-' : num(cpuUsPerFrame(m0.machineTicks, m0.rx.received), 0),
-    );
     rows.push(row);
   }
-  const ours = summaries.find((s) => s.system.startsWith('can-multicast'));
-  for (const other of summaries.filter((s) => s !== ours)) {
-    if (ours === undefined) break;
-    const lossRatio =
-      other.lossless === 0
-        ? 'n/a'
-        : `${ours.capped ? '>= ' : ''}${ratio(ours.lossless, other.lossless)}`;
-    const row = [`ours vs ${other.system}`, lossRatio, ''];
-    for (const r of latencyRates) {
-      const om = ours.latency.get(r);
-      const xm = other.latency.get(r);
-      const p50 =
-        om && xm
-          ? ratio(percentile(om.rx.latenciesUs, 0.5), percentile(xm.rx.latenciesUs, 0.5), 2)
-          : 'n/a';
-      row.push(p50, ratio(p99(ours, r), p99(other, r), 2), '');
-    }
-    row.push('', '');
-    rows.push(row);
-  }
-  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return table(rows);
+}
+
+/** The JSON dump: the run's facts, every step as measured, and each system's summary. */
+export function jsonReport(
+  meta: Record<string, unknown>,
+  steps: readonly StepMeasure[],
+  summaries: readonly SystemSummary[],
+): string {
+  const finite = (_key: string, v: unknown): unknown =>
+    typeof v === 'number' && !Number.isFinite(v) ? null : v;
+  return JSON.stringify(
+    {
+      meta,
+      steps: steps.map((m) => ({
+        ...m,
+        achieved: achievedRate(m.pacer),
+        valid: invalidReasons(m).length === 0,
+        invalidReasons: invalidReasons(m),
+        cpuMsPerFrame: cpuMsPerFrame(m),
+      })),
+      summaries: summaries.map((s) => ({ ...s, at: Object.fromEntries(s.at) })),
+    },
+    finite,
+    1,
+  );
 }

@@ -1,13 +1,14 @@
 /**
- * The three systems bench/bridge-bench.ts compares on the path vcanA -> A -> multicast (lo) -> B
- * -> vcanB: our two daemons, two python-can 4.1 bridges (bench/python_bridge.py), and the
- * kernel's gateway (`cangw`, can-utils; the can-gw module) as the limit.
+ * The systems bench/bridge-bench.ts compares on the path vcanA -> A -> UDP (lo) -> B -> vcanB:
+ * our two daemons (default config), two cannelloni processes (point to point UDP, its own wire
+ * format; ../shared/peers/cannelloni/), two python-can 4.1 bridges (bench/python_bridge.py), and
+ * the kernel's gateway (`cangw`, can-utils; the can-gw module) as the limit.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { processCpuTicks, udpSocketDrops } from './bridge-bench-proc.js';
+import { processCpuTicks, udpPortBound, udpSocketDrops } from './bridge-bench-proc.js';
 
 export interface SystemEnv {
   ifaceA: string;
@@ -70,9 +71,12 @@ class BridgeProcess {
     return this.child.pid ?? -1;
   }
 
-  async ready(match: RegExp, timeoutMs: number): Promise<void> {
+  /** Resolves once a line matches `match` (or `match()` is true); throws at exit or timeout. */
+  async ready(match: RegExp | (() => boolean), timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.lines.some((l) => match.test(l))) {
+    const isReady =
+      typeof match === 'function' ? match : () => this.lines.some((l) => match.test(l));
+    while (!isReady()) {
       if (this.#exitCode !== undefined || Date.now() > deadline) {
         throw new Error(
           `${this.label} did not start (exit ${String(this.#exitCode)}):\n` +
@@ -163,6 +167,46 @@ export class OurDaemons extends ProcessPair {
   protected summary(p: BridgeProcess): string {
     const line = p.lines.find((l) => l.includes('"final stats"'));
     return line ?? `(no final stats) ${p.stderr.slice(0, 500)}`;
+  }
+}
+
+/**
+ * Two cannelloni processes as its README starts them over loopback: A on vcanA sends to B's port,
+ * B on vcanB sends to A's; `bufferTimeoutUs` is `-t` (undefined: cannelloni's default, 100 ms).
+ */
+export class CannelloniPair extends ProcessPair {
+  readonly name: string;
+  constructor(
+    readonly env: SystemEnv,
+    readonly bin: string,
+    readonly bufferTimeoutUs: number | undefined,
+    readonly ports: readonly [number, number] = [20000, 20001],
+  ) {
+    super();
+    this.name =
+      bufferTimeoutUs === undefined ? 'cannelloni defaults' : `cannelloni -t ${bufferTimeoutUs}`;
+  }
+
+  #spawn(label: string, iface: string, local: number, remote: number): BridgeProcess {
+    const args = ['-I', iface, '-R', '127.0.0.1', '-l', String(local), '-r', String(remote)];
+    if (this.bufferTimeoutUs !== undefined) args.push('-t', String(this.bufferTimeoutUs));
+    const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new BridgeProcess(label, child);
+  }
+
+  async start(): Promise<void> {
+    const [pa, pb] = this.ports;
+    this.a = this.#spawn('A', this.env.ifaceA, pa, pb);
+    this.b = this.#spawn('B', this.env.ifaceB, pb, pa);
+    // It prints nothing when ready: its UDP socket is bound once it relays.
+    await Promise.all([
+      this.a.ready(() => udpPortBound(pa), 30_000),
+      this.b.ready(() => udpPortBound(pb), 30_000),
+    ]);
+  }
+
+  protected summary(p: BridgeProcess): string {
+    return `exit; ${p.lines.slice(-3).join(' / ')} ${p.stderr.slice(-300)}`.trim();
   }
 }
 
