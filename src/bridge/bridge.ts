@@ -13,8 +13,9 @@
 import type { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import type { CanIdFilter } from '../config/can-filter.js';
-import { frameCanId, matchesCanFilters } from '../config/can-filter.js';
+import type { CanIdFilter } from '../can/can-filter.js';
+import { matchesCanFilters } from '../can/can-filter.js';
+import { kernelCanId } from '../can/linux-can.js';
 import { errorCode } from '../errors.js';
 import { canFdPaddedLength } from '../frame.js';
 import type { CanFrame } from '../frame.js';
@@ -192,7 +193,7 @@ export class Bridge {
           this.#drop(dir, 'error_frame');
           continue;
         }
-      } else if (opts.filters.length > 0 && !matchesCanFilters(opts.filters, frameCanId(frame))) {
+      } else if (opts.filters.length > 0 && !matchesCanFilters(opts.filters, kernelCanId(frame))) {
         // The kernel already filtered (CAN_RAW_FILTER); this only matters for a socket without it.
         this.#drop(dir, 'filtered');
         continue;
@@ -238,7 +239,7 @@ export class Bridge {
     if (!opts.enabled) return this.#drop(dir, 'disabled');
     if (frame.isErrorFrame) {
       if (!opts.errorFrames) return this.#drop(dir, 'error_frame');
-    } else if (opts.filters.length > 0 && !matchesCanFilters(opts.filters, frameCanId(frame))) {
+    } else if (opts.filters.length > 0 && !matchesCanFilters(opts.filters, kernelCanId(frame))) {
       return this.#drop(dir, 'filtered');
     }
     let out = frame;

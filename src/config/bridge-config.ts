@@ -2,8 +2,8 @@
  * The effective configuration the daemon runs with: the schema's keys with filters and networks
  * parsed and the sender id resolved. Produced by `loadConfig`, printed by `formatConfig`.
  */
-import type { CanIdFilter } from './can-filter.js';
-import type { Cidr } from './cidr.js';
+import type { CanIdFilter } from '../can/can-filter.js';
+import type { Cidr } from '../net/cidr.js';
 import type { LogLevel } from './formats.js';
 import type { RawConfig } from './schema.js';
 

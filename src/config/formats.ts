@@ -6,8 +6,8 @@
  */
 import convict from 'convict';
 import { isIPv4, isIPv6 } from 'node:net';
-import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from './can-filter.js';
-import { CidrSyntaxError, parseCidr } from './cidr.js';
+import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from '../can/can-filter.js';
+import { CidrSyntaxError, parseCidr } from '../net/cidr.js';
 import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../socketcan/interface-name.js';
 import { SENDER_ID_MAX_LENGTH } from './sender-id.js';
 

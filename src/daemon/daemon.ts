@@ -10,13 +10,14 @@ import { Bridge } from '../bridge/bridge.js';
 import type { BridgeStats } from '../bridge/bridge.js';
 import { BUS_STATE_ERROR_MASK, BusStateWatch } from '../bridge/bus-state.js';
 import type { BridgeConfig } from '../config/bridge-config.js';
-import { createSourceFilter } from '../config/cidr.js';
+import { createSourceFilter } from '../net/cidr.js';
 import { BridgeError, errorCode } from '../errors.js';
 import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
 import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
 import { warmUpCodec } from '../protocol/warm-up.js';
+import { CAN_ERR_MASK } from '../can/linux-can.js';
 import { CanSocket } from '../socketcan/can-socket.js';
 import type { CanSocketOptions } from '../socketcan/can-socket.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
@@ -28,9 +29,6 @@ const OPEN_HINTS: Record<string, string> = {
   EPERM: 'not permitted',
   EACCES: 'not permitted',
 };
-
-/** linux/can/error.h: `CAN_ERR_MASK`, every error class. */
-const CAN_ERR_MASK = 0x1fffffff;
 
 export interface DaemonDeps {
   logger: Logger;

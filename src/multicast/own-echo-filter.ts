@@ -12,7 +12,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { endianness } from 'node:os';
-import { parseCidr } from '../config/cidr.js';
+import { parseCidr } from '../net/cidr.js';
 
 // linux/bpf_common.h and linux/filter.h.
 const BPF_LD = 0x00;

@@ -3,7 +3,7 @@
  * when `received_can_id & can_mask == can_id & can_mask`; CAN_INV_FILTER in `can_id` inverts it.
  */
 import { CAN_EFF_MASK, CAN_SFF_MASK } from '../frame.js';
-import { CAN_EFF_FLAG, CAN_INV_FILTER, CAN_RTR_FLAG } from './kernel-frame.js';
+import { CAN_EFF_FLAG, CAN_INV_FILTER, CAN_RTR_FLAG } from '../can/linux-can.js';
 
 /** One kernel filter, flags included; structurally the config's `CanIdFilter` fits. */
 export interface CanKernelFilter {

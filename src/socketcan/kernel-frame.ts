@@ -3,49 +3,25 @@
  * the project's `CanFrame`. Pure byte work on the addon's record buffers; no sockets here.
  */
 import type { CanChannel, CanFrame } from '../frame.js';
-import { CAN_EFF_MASK, CAN_SFF_MASK, canFdPaddedLength } from '../frame.js';
+import { canFdPaddedLength } from '../frame.js';
+import {
+  CAN_EFF_FLAG,
+  CAN_EFF_MASK,
+  CAN_ERR_FLAG,
+  CAN_MTU,
+  CAN_RTR_FLAG,
+  CAN_SFF_MASK,
+  CANFD_BRS,
+  CANFD_ESI,
+  CANFD_MTU,
+  kernelCanId,
+} from '../can/linux-can.js';
 import type { RecordLayout } from './native-binding.js';
-
-/** linux/can.h: extended frame format (29-bit id) flag in `can_id`. */
-export const CAN_EFF_FLAG = 0x80000000;
-/** linux/can.h: remote transmission request flag in `can_id`. */
-export const CAN_RTR_FLAG = 0x40000000;
-/** linux/can.h: error message frame flag in `can_id`. */
-export const CAN_ERR_FLAG = 0x20000000;
-/** linux/can.h: the error class bits of an error frame's `can_id` (omits EFF, RTR, ERR flags). */
-export const CAN_ERR_MASK = 0x1fffffff;
-/** linux/can.h: in `struct can_filter.can_id`, inverts the filter. */
-export const CAN_INV_FILTER = 0x20000000;
-/** linux/can.h: `sizeof(struct can_frame)`. */
-export const CAN_MTU = 16;
-/** linux/can.h: `sizeof(struct canfd_frame)`. */
-export const CANFD_MTU = 72;
-/** linux/can.h: bit rate switch (second bitrate for payload data). */
-export const CANFD_BRS = 0x01;
-/** linux/can.h: error state indicator of the transmitting node. */
-export const CANFD_ESI = 0x02;
-/** linux/can.h: marks a CAN FD frame in `struct canfd_frame.flags` (set by kernels >= 6.2). */
-export const CANFD_FDF = 0x04;
 
 /** linux/can.h: offsets inside `struct canfd_frame` (struct can_frame shares the first 16 bytes). */
 const OFF_LEN = 4;
 const OFF_FLAGS = 5;
 const OFF_DATA = 8;
-
-/** The `can_id` word for a frame: id plus EFF/RTR/ERR flags, as python-can's socketcan `build_can_frame`. */
-export function kernelCanId(frame: CanFrame): number {
-  let id: number;
-  if (frame.isErrorFrame) {
-    id = (frame.arbitrationId & CAN_ERR_MASK) | CAN_ERR_FLAG;
-    if (frame.isExtendedId) id |= CAN_EFF_FLAG;
-  } else if (frame.isExtendedId) {
-    id = (frame.arbitrationId & CAN_EFF_MASK) | CAN_EFF_FLAG;
-  } else {
-    id = frame.arbitrationId & CAN_SFF_MASK;
-  }
-  if (frame.isRemoteFrame) id |= CAN_RTR_FLAG;
-  return id >>> 0;
-}
 
 /**
  * Writes `frame` as a kernel frame at `offset` of `buf` (which must hold `layout.txStride` bytes

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { CanFrame } from '../../src/frame.js';
 import { makeFrame } from '../../src/frame.js';
 import type { CanSocketLike } from '../../src/socketcan/can-socket-like.js';
-import { CAN_ERR_FLAG } from '../../src/socketcan/kernel-frame.js';
+import { CAN_ERR_FLAG } from '../../src/can/linux-can.js';
 
 export const execFileP = promisify(execFile);
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanFrame } from '../../src/frame.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
-import { CAN_ERR_MASK } from '../../src/socketcan/kernel-frame.js';
+import { CAN_ERR_MASK } from '../../src/can/linux-can.js';
 import type { Candump } from './can-helpers.js';
 import {
   ERROR_FRAME,

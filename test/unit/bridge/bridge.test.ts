@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
 import type { BridgeOptions } from '../../../src/bridge/bridge.js';
-import { parseCanFilters } from '../../../src/config/can-filter.js';
+import { parseCanFilters } from '../../../src/can/can-filter.js';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanFrame } from '../../../src/frame.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';

@@ -9,8 +9,8 @@ import {
   CanFilterSyntaxError,
   canFilterMatches,
   parseCanFilter,
-} from '../../../src/config/can-filter.js';
-import { CidrSyntaxError, cidrContains, parseCidr } from '../../../src/config/cidr.js';
+} from '../../../src/can/can-filter.js';
+import { CidrSyntaxError, cidrContains, parseCidr } from '../../../src/net/cidr.js';
 import { exampleConfig } from '../../../src/config/config-docs.js';
 import { showName } from '../../../src/config/one-line.js';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';

@@ -11,7 +11,7 @@ import {
   CanFilterSyntaxError,
   parseCanFilter,
   toKernelFilter,
-} from '../../../src/config/can-filter.js';
+} from '../../../src/can/can-filter.js';
 import { exampleConfig } from '../../../src/config/config-docs.js';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 import { errorCode } from '../../../src/errors.js';

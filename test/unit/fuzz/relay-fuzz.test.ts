@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
 import type { DirectionStats } from '../../../src/bridge/bridge.js';
-import { parseCanFilters } from '../../../src/config/can-filter.js';
+import { parseCanFilters } from '../../../src/can/can-filter.js';
 import type { CanFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';

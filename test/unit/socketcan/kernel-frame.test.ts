@@ -9,10 +9,9 @@ import {
   CANFD_BRS,
   CANFD_ESI,
   CANFD_MTU,
-  decodeKernelRecord,
-  encodeKernelFrame,
   kernelCanId,
-} from '../../../src/socketcan/kernel-frame.js';
+} from '../../../src/can/linux-can.js';
+import { decodeKernelRecord, encodeKernelFrame } from '../../../src/socketcan/kernel-frame.js';
 import { loadNativeBinding } from '../../../src/socketcan/native-binding.js';
 import { everyFrameKind } from '../../support/frame-kinds.js';
 

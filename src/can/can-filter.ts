@@ -4,17 +4,14 @@
  * is the inverse. Pure parsing and matching; the same filters become kernel `struct can_filter`s on
  * the CAN side and are matched here for frames that arrive from the network.
  */
-import type { CanFrame } from '../frame.js';
-import { CAN_EFF_MASK, CAN_SFF_MASK } from '../frame.js';
-
-/** linux/can.h: extended frame format flag in `can_id`. */
-export const CAN_EFF_FLAG = 0x80000000;
-/** linux/can.h: remote transmission request flag in `can_id`. */
-export const CAN_RTR_FLAG = 0x40000000;
-/** linux/can.h: error message frame flag in `can_id`. */
-export const CAN_ERR_FLAG = 0x20000000;
-/** linux/can.h: in `struct can_filter.can_id`, inverts the filter (same bit as `CAN_ERR_FLAG`). */
-export const CAN_INV_FILTER = 0x20000000;
+import {
+  CAN_EFF_FLAG,
+  CAN_EFF_MASK,
+  CAN_ERR_FLAG,
+  CAN_INV_FILTER,
+  CAN_RTR_FLAG,
+  CAN_SFF_MASK,
+} from './linux-can.js';
 
 /** One parsed filter. `id` and `mask` are `struct can_filter` values (linux/can.h), flags included. */
 export interface CanIdFilter {
@@ -109,16 +106,6 @@ export function parseCanFilter(input: string): CanIdFilter {
 /** Parses a list of filters; the first bad one throws `CanFilterSyntaxError`. */
 export function parseCanFilters(texts: readonly string[]): CanIdFilter[] {
   return texts.map(parseCanFilter);
-}
-
-/** The kernel's `can_id` for a data frame: the id plus `CAN_EFF_FLAG` / `CAN_RTR_FLAG` (linux/can.h). */
-export function frameCanId(
-  frame: Pick<CanFrame, 'arbitrationId' | 'isExtendedId' | 'isRemoteFrame'>,
-): number {
-  let canId = frame.arbitrationId;
-  if (frame.isExtendedId) canId |= CAN_EFF_FLAG;
-  if (frame.isRemoteFrame) canId |= CAN_RTR_FLAG;
-  return canId >>> 0;
 }
 
 /** Whether one filter passes a frame's kernel `can_id` (net/can/af_can.c `can_rcv_filter`). */

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CAN_EFF_FLAG,
-  CAN_RTR_FLAG,
   CanFilterSyntaxError,
   canFilterMatches,
-  frameCanId,
   matchesCanFilters,
   parseCanFilter,
   parseCanFilters,
   toKernelFilter,
-} from '../../../src/config/can-filter.js';
+} from '../../../src/can/can-filter.js';
+import { CAN_EFF_FLAG, CAN_RTR_FLAG, kernelCanId } from '../../../src/can/linux-can.js';
 import { makeFrame } from '../../../src/frame.js';
 
 const EFF = CAN_EFF_FLAG;
@@ -82,22 +80,27 @@ describe('parseCanFilter', () => {
   });
 });
 
-describe('frameCanId', () => {
+describe('kernelCanId', () => {
   it.each([
     [{ arbitrationId: 0x123, isExtendedId: false, isRemoteFrame: false }, 0x123],
     [{ arbitrationId: 0x123, isExtendedId: true, isRemoteFrame: false }, (0x123 | EFF) >>> 0],
     [{ arbitrationId: 0x123, isExtendedId: false, isRemoteFrame: true }, (0x123 | RTR) >>> 0],
     [{ arbitrationId: 0x1fffffff, isExtendedId: true, isRemoteFrame: true }, 0xdfffffff],
   ])('is the kernel can_id of %j', (frame, canId) => {
-    expect(frameCanId(makeFrame(frame))).toBe(canId);
+    expect(kernelCanId(makeFrame(frame))).toBe(canId);
   });
 });
 
 describe('matching', () => {
   const std = (id: number, rtr = false): number =>
-    frameCanId({ arbitrationId: id, isExtendedId: false, isRemoteFrame: rtr });
+    kernelCanId({
+      arbitrationId: id,
+      isExtendedId: false,
+      isRemoteFrame: rtr,
+      isErrorFrame: false,
+    });
   const ext = (id: number, rtr = false): number =>
-    frameCanId({ arbitrationId: id, isExtendedId: true, isRemoteFrame: rtr });
+    kernelCanId({ arbitrationId: id, isExtendedId: true, isRemoteFrame: rtr, isErrorFrame: false });
 
   // The examples of `candump -h` and the af_can.c rules.
   it.each([

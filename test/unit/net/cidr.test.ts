@@ -4,7 +4,7 @@ import {
   cidrContains,
   createSourceFilter,
   parseCidr,
-} from '../../../src/config/cidr.js';
+} from '../../../src/net/cidr.js';
 
 describe('parseCidr', () => {
   it.each([
