@@ -2,8 +2,8 @@
  * The addon's UDP socket (native/src/udp_socket.h) as a `UdpSocket`: one native callback per
  * received batch, read here datagram by datagram into the sink, and one sendmmsg(2) per batch sent.
  */
-import { loadNativeBinding } from '../socketcan/native-binding.js';
-import type { NativeBinding, NativeUdpSocketHandle } from '../socketcan/native-binding.js';
+import { loadNativeBinding } from '../native/native-binding.js';
+import type { NativeBinding, NativeUdpSocketHandle } from '../native/native-binding.js';
 import { AddressTextCache } from './ip-text.js';
 import type { DatagramSource } from './multicast-bus-types.js';
 import { MSG_TRUNC, UDP_LAYOUT } from './udp-layout.js';

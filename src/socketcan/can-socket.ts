@@ -25,8 +25,12 @@ import type { CanKernelFilter } from './kernel-filter.js';
 import { kernelFilterArray } from './kernel-filter.js';
 import { CANFD_MTU } from '../can/linux-can.js';
 import { decodeKernelRecord, encodeKernelFrame } from './kernel-frame.js';
-import type { NativeBinding, RawCanSocketHandle, RawCanSocketOptions } from './native-binding.js';
-import { loadNativeBinding } from './native-binding.js';
+import type {
+  NativeBinding,
+  RawCanSocketHandle,
+  RawCanSocketOptions,
+} from '../native/native-binding.js';
+import { loadNativeBinding } from '../native/native-binding.js';
 import { canSystemError, errnoName } from './system-error.js';
 import { TxQueue } from './tx-queue.js';
 

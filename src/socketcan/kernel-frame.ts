@@ -16,7 +16,7 @@ import {
   CANFD_MTU,
   kernelCanId,
 } from '../can/linux-can.js';
-import type { RecordLayout } from './native-binding.js';
+import type { RecordLayout } from '../native/native-binding.js';
 
 /** linux/can.h: offsets inside `struct canfd_frame` (struct can_frame shares the first 16 bytes). */
 const OFF_LEN = 4;

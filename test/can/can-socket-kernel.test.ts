@@ -9,7 +9,7 @@ import { makeFrame } from '../../src/frame.js';
 import type { CanTxDropReason } from '../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
 import { canIdFilter } from '../../src/socketcan/kernel-filter.js';
-import { loadNativeBinding } from '../../src/socketcan/native-binding.js';
+import { loadNativeBinding } from '../../src/native/native-binding.js';
 import {
   addVcan,
   cansendAll,

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNativeBinding, nativeAddonPath } from '../../src/socketcan/native-binding.js';
+import { loadNativeBinding, nativeAddonPath } from '../../src/native/native-binding.js';
 import { addVcan, cansendAll, delLink, skipReason, uniqueIfname } from './can-helpers.js';
 
 const skip = skipReason();

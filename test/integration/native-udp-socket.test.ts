@@ -10,7 +10,7 @@ import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js'
 import { UDP_LAYOUT } from '../../src/multicast/udp-layout.js';
 import type { DatagramSource } from '../../src/multicast/multicast-bus-types.js';
 import type { UdpSocket } from '../../src/multicast/udp-socket.js';
-import { loadNativeBinding, nativeAddonPath } from '../../src/socketcan/native-binding.js';
+import { loadNativeBinding, nativeAddonPath } from '../../src/native/native-binding.js';
 import { until } from '../support/until.js';
 
 const execFileP = promisify(execFile);

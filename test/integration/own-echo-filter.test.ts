@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ownEchoFilterProgram } from '../../src/multicast/own-echo-filter.js';
 import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js';
 import type { UdpSocket } from '../../src/multicast/udp-socket.js';
-import { loadNativeBinding } from '../../src/socketcan/native-binding.js';
+import { loadNativeBinding } from '../../src/native/native-binding.js';
 
 const sockets: Socket[] = [];
 const receivers: UdpSocket[] = [];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativeAddonPath } from '../../../src/socketcan/native-binding.js';
+import { nativeAddonPath } from '../../../src/native/native-binding.js';
 import { nativeNotifySend } from '../../../src/systemd/sd-notify-send.js';
 import { NotifySocketReceiver, receivedSoFar } from './notify-socket-receiver.js';
 

@@ -8,8 +8,8 @@ import type {
   RawCanSocketHandle,
   RawCanSocketOptions,
   RecordLayout,
-} from '../../../src/socketcan/native-binding.js';
-import { loadNativeBinding } from '../../../src/socketcan/native-binding.js';
+} from '../../../src/native/native-binding.js';
+import { loadNativeBinding } from '../../../src/native/native-binding.js';
 import type { InterfaceInfo } from '../../../src/socketcan/interface-probe.js';
 import { canSystemError } from '../../../src/socketcan/system-error.js';
 
@@ -53,6 +53,9 @@ export class FakeKernel {
         throw new Error('the fake binding has no socket options');
       },
       udpLayout: {},
+      sdNotify: () => {
+        throw new Error('the fake CAN binding has no sd_notify');
+      },
       UdpSocket: class {
         constructor() {
           throw new Error(

@@ -12,7 +12,7 @@ import {
   kernelCanId,
 } from '../../../src/can/linux-can.js';
 import { decodeKernelRecord, encodeKernelFrame } from '../../../src/socketcan/kernel-frame.js';
-import { loadNativeBinding } from '../../../src/socketcan/native-binding.js';
+import { loadNativeBinding } from '../../../src/native/native-binding.js';
 import { everyFrameKind } from '../../support/frame-kinds.js';
 
 const layout = loadNativeBinding().layout;

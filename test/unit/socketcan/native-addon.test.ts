@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
-import type { RawCanSocketOptions } from '../../../src/socketcan/native-binding.js';
-import { loadNativeBinding } from '../../../src/socketcan/native-binding.js';
+import type { RawCanSocketOptions } from '../../../src/native/native-binding.js';
+import { loadNativeBinding } from '../../../src/native/native-binding.js';
 
 const { RawCanSocket } = loadNativeBinding();
 

@@ -1,6 +1,7 @@
 /**
- * The one loader of the can_socket addon (native/), and its typed surface. Loading happens on the
- * first call of `loadNativeBinding()`, never on import.
+ * The one loader of the can_socket addon (native/), and its whole typed surface: the raw CAN
+ * socket, the UDP socket, socket options on a caller's descriptor, and sd_notify. Loading happens
+ * on the first call of `loadNativeBinding()`, never on import.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -128,6 +129,11 @@ export interface NativeBinding {
   readonly attachSocketFilter: (fd: number, program: Uint8Array) => void;
   /** SO_RCVBUFFORCE on a socket the caller owns (needs CAP_NET_ADMIN); throws on refusal. */
   readonly forceReceiveBuffer: (fd: number, bytes: number) => void;
+  /**
+   * sd_notify(3)'s one datagram to `address` ("/path" or "@abstract", native/src/sd_notify.h);
+   * returns the bytes sent, never blocks, throws a Node-style system error.
+   */
+  readonly sdNotify: (address: string, message: string | Uint8Array) => number;
 }
 
 let cached: NativeBinding | undefined;
