@@ -25,7 +25,10 @@ export interface PacerReport {
 }
 
 /** What the receiver matched: bench/seq-match.ts MatchResult without stamps and latencies. */
-export type MatchCounts = Omit<MatchResult, 'latenciesUs' | 'lastAUs' | 'lastBUs'>;
+export type MatchCounts = Omit<
+  MatchResult,
+  'latenciesUs' | 'lastAUs' | 'lastBUs' | 'worstBySecondUs'
+>;
 
 export interface LatencySummary {
   p50Us: number;
@@ -36,7 +39,8 @@ export interface LatencySummary {
 /** One step of one system: `offered` frames/s for `seconds`. */
 export interface StepMeasure {
   system: string;
-  kind: 'warmup' | 'step';
+  /** 'first': the first traffic after start-up, before the warm-up (issue 9 section 4). */
+  kind: 'first' | 'warmup' | 'step';
   offered: number;
   seconds: number;
   pacer: PacerReport;
@@ -58,6 +62,8 @@ export interface StepMeasure {
   udpDropsB: number;
   /** Milliseconds from the last frame of the step on A to the last on B (kernel stamps). */
   drainMs: number;
+  /** Worst latency in each second of the step, microseconds (seq-match.ts `worstBySecondUs`). */
+  worstBySecondUs?: number[];
 }
 
 /** Nearest-rank percentile of an ascending array (q in 0..1); NaN when empty. */

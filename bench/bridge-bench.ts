@@ -22,6 +22,8 @@
  *   --seconds N           seconds per step (default 10)
  *   --columns LIST        rates whose latency and CPU the table shows (default 1000,4000)
  *   --quick               2 s steps: checks the harness end to end, not a result
+ *   --no-first-traffic    skip the first-traffic step (6 s at 1000/s right after start-up, each
+ *                         second's worst latency: issue 9 section 4)
  *   --cannelloni PATH     the cannelloni binary (default $CANNELLONI, else
  *                         /work/shared/peers/cannelloni/cannelloni when it exists; when there is
  *                         none, the cannelloni systems are left out and the report says so)
@@ -71,6 +73,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     columns: { type: 'string', default: '1000,4000' },
     quick: { type: 'boolean', default: false },
+    'first-traffic': { type: 'boolean', default: true },
     cannelloni: { type: 'string' },
     'daemon-arg': { type: 'string', multiple: true, default: [] },
     'daemon-node-arg': { type: 'string', multiple: true, default: [] },
@@ -140,6 +143,20 @@ if (process.env.CMB_IN_VM === undefined) {
 const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
 const rates = list(values.rates).sort((a, b) => a - b);
 const seconds = values.quick ? 2 : Number(values.seconds);
+const firstTraffic = values['first-traffic'];
+/** One line per system: the worst latency of each second of its first traffic. */
+const firstTrafficNotes: string[] = [];
+
+/** "worst per second 12/3.1/2.9/... ms; first three within 2x of the steady state (s 4+): yes". */
+function firstTrafficText(m: StepMeasure): string {
+  const worst = m.worstBySecondUs ?? [];
+  const ms = worst.map((us) => (Number.isNaN(us) ? '-' : (us / 1000).toFixed(1)));
+  const steady = worst.slice(3).filter((us) => !Number.isNaN(us));
+  const steadyUs = steady.length === 0 ? Number.NaN : Math.max(...steady);
+  const early = worst.slice(0, 3);
+  const within = early.length === 3 && early.every((us) => us <= 2 * steadyUs);
+  return `first traffic at 1000/s: worst per second ${ms.join(' / ')} ms; first three within 2x of seconds 4+ (${(steadyUs / 1000).toFixed(1)} ms): ${within ? 'yes' : 'no'}`;
+}
 const columns = list(values.columns);
 const t0 = Date.now();
 
@@ -182,7 +199,7 @@ async function measure(
     await sleep(50);
   }
   const after = system.sample();
-  const { latenciesUs, receiverDrops, lastAUs, lastBUs, ...match } = rx.result();
+  const { latenciesUs, receiverDrops, lastAUs, lastBUs, worstBySecondUs, ...match } = rx.result();
   // From the kernel's stamps: the last frame on B after the last frame on A.
   const drainMs = Number.isFinite(lastBUs - lastAUs) ? Math.max(0, lastBUs - lastAUs) / 1000 : 0;
   return {
@@ -203,6 +220,7 @@ async function measure(
     udpDropsA: after.udpDropsA - before.udpDropsA,
     udpDropsB: after.udpDropsB - before.udpDropsB,
     drainMs,
+    worstBySecondUs,
   };
 }
 
@@ -212,6 +230,14 @@ async function benchSystem(system: BridgeSystem, rx: StampReceiver): Promise<Ste
   await system.start();
   progress(`${system.name}: started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   try {
+    if (firstTraffic) {
+      // The first frames after start-up, at a steady 1000/s: each second's worst latency, to see
+      // whether anything runs late at first traffic (issue 9 section 4).
+      const first = await measure(system, rx, 'first', 1000, 6);
+      progress(`${progressLine(first)} | ${firstTrafficText(first)}`);
+      firstTrafficNotes.push(`${system.name}: ${firstTrafficText(first)}`);
+      await sleep(500);
+    }
     const warm = await measure(system, rx, 'warmup', 500, 1);
     progress(progressLine(warm));
     if (warm.match.received === 0) throw new Error(`${system.name}: no frame reached B`);
@@ -318,6 +344,7 @@ async function main(): Promise<number> {
     '',
     ratioTable(summaries, columns),
     '',
+    ...(firstTrafficNotes.length > 0 ? [...firstTrafficNotes.map((n) => `- ${n}`), ''] : []),
     'Lossless up to: the rate the generator achieved in the highest lossless step below the first',
     'lossy one (">=": no step lost a frame); a step whose generator achieved < 98% of the offered rate',
     'or whose frames did not all reach the origin bus is invalid and not a result. Latency: kernel',

@@ -29,6 +29,12 @@ export interface MatchResult {
   lastBUs: number;
   /** B stamp minus A stamp of each frame seen on both, microseconds, ascending. */
   latenciesUs: Float64Array;
+  /**
+   * The worst latency of the frames generated in each second of the step (by their stamp on A,
+   * from the first), microseconds; NaN for a second with no frame matched. For the first-traffic
+   * stall (issue 9 section 4).
+   */
+  worstBySecondUs: number[];
 }
 
 /** Collects the frames of one step: CAN id `canId`, sequence numbers 0 .. capacity - 1. */
@@ -89,6 +95,11 @@ export class SeqMatcher {
     let duplicates = 0;
     let backOnOrigin = 0;
     const lat: number[] = [];
+    let firstA = Infinity;
+    for (let i = 0; i < this.capacity; i++) {
+      if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
+    }
+    const worst: number[] = [];
     for (let i = 0; i < this.capacity; i++) {
       const a = this.#countA[i] ?? 0;
       const b = this.#countB[i] ?? 0;
@@ -97,7 +108,13 @@ export class SeqMatcher {
       if (b > 0) received++;
       if (b > 1) duplicates += b - 1;
       if (a > 0 && b === 0) missing++;
-      if (a > 0 && b > 0) lat.push((this.#tsB[i] ?? 0) - (this.#tsA[i] ?? 0));
+      if (a > 0 && b > 0) {
+        const l = (this.#tsB[i] ?? 0) - (this.#tsA[i] ?? 0);
+        lat.push(l);
+        const second = Math.floor(((this.#tsA[i] ?? 0) - firstA) / 1e6);
+        for (let s = worst.length; s <= second; s++) worst.push(Number.NaN);
+        if (!(l <= (worst[second] as number))) worst[second] = l;
+      }
     }
     return {
       seenOnA,
@@ -110,6 +127,7 @@ export class SeqMatcher {
       lastAUs: this.#lastAUs,
       lastBUs: this.#lastBUs,
       latenciesUs: Float64Array.from(lat).sort(),
+      worstBySecondUs: worst,
     };
   }
 }

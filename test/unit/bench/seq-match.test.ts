@@ -28,6 +28,16 @@ describe('SeqMatcher', () => {
     expect(m.framesOnB).toBe(4);
   });
 
+  it('gives the worst latency of each second of the step, by the frames\' stamps on A', () => {
+    const m = new SeqMatcher(ID, 6);
+    // Seconds 0, 0, 1, 1, 3, 3 (nothing matched in second 2); start at 5 s.
+    const aUs = [5e6, 5.5e6, 6.1e6, 6.9e6, 8.2e6, 8.3e6];
+    const latUs = [300, 900, 100, 200, 50, 70];
+    aUs.forEach((a, i) => feed(m, SIDE_A, i, a));
+    aUs.forEach((a, i) => feed(m, SIDE_B, i, a + (latUs[i] ?? 0)));
+    expect(m.result().worstBySecondUs).toEqual([900, 200, Number.NaN, 70]);
+  });
+
   it('counts frames seen on A that never reached B as missing', () => {
     const m = new SeqMatcher(ID, 5);
     for (let i = 0; i < 5; i++) feed(m, SIDE_A, i, i);
