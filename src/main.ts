@@ -3,12 +3,20 @@
  * (stdout, stderr, signals, clock, sockets) into the CLI and sets the exit code.
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { MulticastBus } from './multicast/multicast-bus.js';
 import { runCli } from './cli/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
+
+// Every function gets baseline (Sparkplug) code when first called instead of running in the
+// interpreter until it is hot: the frame path is fast from the first frame. Measured in the test
+// VM at a steady 1000 frames/s right after start-up (bench/bridge-bench.ts first-traffic step):
+// worst latency per second 281/315/509/191 ms in seconds 1-4 without, 65/74/60/17 ms with.
+// Set before the first frame; the functions it applies to are compiled lazily, at first call.
+setFlagsFromString('--always-sparkplug');
 
 const controller = new AbortController();
 let signals = 0;
