@@ -18,10 +18,11 @@
  * Exit status: 0 when every benchmark that ran succeeded, else 1.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { distIsStale } from './dist-stale.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
@@ -47,29 +48,7 @@ const benchmarks = [
 ];
 const only = values.only?.split(',');
 
-/** Newest modification time (ms) of the .ts files under `dir`. */
-function newestTs(dir) {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestTs(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function needsBuild() {
-  const sources = Math.max(...['src', 'bench', 'test'].map((d) => newestTs(join(root, d))));
-  return benchmarks.some((b) => {
-    const js = join(root, b.script);
-    // Missing: build when its source exists (socketcan's is optional: another engineer's).
-    if (!existsSync(js)) return existsSync(join(root, b.script.slice(5).replace(/\.js$/, '.ts')));
-    return statSync(js).mtimeMs < sources;
-  });
-}
-
-if (needsBuild()) {
+if (distIsStale(root)) {
   console.log('bench: building (npm run build)');
   const res = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (res.status !== 0) process.exit(res.status ?? 1);

@@ -26,11 +26,6 @@ export class TxQueue {
     return this.#frames[this.#head + i];
   }
 
-  /** When the head frame was queued, or undefined when empty. */
-  headTime(): number | undefined {
-    return this.#times[this.#head];
-  }
-
   /** Removes and returns the first `n` frames. */
   shift(n: number): CanFrame[] {
     const out = this.#frames.slice(this.#head, this.#head + n);

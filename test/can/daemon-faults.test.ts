@@ -25,6 +25,7 @@ import { cpuMs, MiB, rssBytes } from '../../bench/soak-proc.js';
 import { DEFAULT_GROUP_IPV6 } from '../../src/multicast/defaults.js';
 import type { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { ip, NetnsLab } from '../support/netns.js';
+import { until } from '../support/until.js';
 import type { LinkAddresses, Netns } from '../support/netns.js';
 import { skipReason } from './can-helpers.js';
 import { addVcanIn } from './daemon-helpers.js';
@@ -59,13 +60,9 @@ type Stats = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** `until` with this file's defaults: a minute, every 100 ms. */
+const waitUntil = (cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> =>
+  until(cond, what, timeoutMs, { pollMs: 100 });
 
 const sum = (o: Record<string, number> | undefined) =>
   Object.values(o ?? {}).reduce((a, b) => a + b, 0);
@@ -75,7 +72,7 @@ const statsLines = (d: DaemonProcess) => d.logs.filter((l) => l.msg === 'stats')
 /** The next stats line logged from now on (so it counts everything done before). */
 async function freshStats(d: DaemonProcess): Promise<Stats> {
   const n = statsLines(d).length;
-  await until(() => statsLines(d).length >= n + 2, `${d.name} stats`, 60_000);
+  await waitUntil(() => statsLines(d).length >= n + 2, `${d.name} stats`, 60_000);
   return statsLines(d).at(-1) as unknown as Stats;
 }
 
@@ -84,7 +81,7 @@ const stateLogs = (d: DaemonProcess, msg: string) =>
 
 /** Waits for a log line of `d` (from index `from` on), failing at once if the daemon exits. */
 async function waitLog(d: DaemonProcess, pred: (l: Log) => boolean, what: string, from = 0) {
-  await until(() => d.logs.slice(from).some(pred) || d.exitCode !== null, what, 60_000).catch(
+  await waitUntil(() => d.logs.slice(from).some(pred) || d.exitCode !== null, what, 60_000).catch(
     (err) => {
       const states = d.logs.filter(
         (l) => String(l.msg).endsWith(' state') || l.component === 'multicast',
@@ -257,7 +254,7 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
     await sleep(STALE_MS + 1000);
     await addVcanIn(nsA, CAN);
     // Reopened when it exists again ('back', usually still down), then 'up' at the next poll.
-    await until(() => {
+    await waitUntil(() => {
       const states = stateLogs(daemonA, 'CAN interface state').slice(2);
       return states.includes('back') && states.at(-1) === 'up';
     }, 'back and up');
@@ -298,7 +295,7 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
       '-c',
       `for f in 0010 0010 0040 0040; do cansend ${CAN} 20000004#\${f}000000000000; done`,
     ]);
-    await until(() => stateLogs(daemonA, 'CAN bus state').length >= 4, 'passive and active');
+    await waitUntil(() => stateLogs(daemonA, 'CAN bus state').length >= 4, 'passive and active');
     const after = await freshStats(daemonA);
     expect(after.toCan.dropped.bus_off ?? 0, daemonA.detail()).toBe(
       (before.toCan.dropped.bus_off ?? 0) + 30,
@@ -516,7 +513,7 @@ describe.skipIf(skip)('daemon faults on a real kernel', () => {
       // STALE_MS the queue settles near (rate - 15) * STALE_MS: at 400/s about 190 > QUEUE / 2.
       // (At 200/s it settled near 92 and only a loaded VM's bursts pushed it past 128.)
       agentB.command({ cmd: 'stream', id: fastId, rate: 400 });
-      await until(
+      await waitUntil(
         () => (statsLines(daemonA).at(-1) as unknown as Stats).can.txQueued > QUEUE / 2,
         'a TX backlog',
         60_000,

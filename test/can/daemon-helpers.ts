@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { NetnsLab, Netns } from '../support/netns.js';
 import { ip } from '../support/netns.js';
+import { until } from '../support/until.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/can-multicast-bridge', import.meta.url));
 
@@ -21,19 +22,6 @@ export function daemonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 export async function addVcanIn(ns: Netns, name: string, mtu = 72): Promise<void> {
   await ip(['-n', ns.name, 'link', 'add', name, 'type', 'vcan']);
   await ip(['-n', ns.name, 'link', 'set', name, 'mtu', String(mtu), 'up']);
-}
-
-async function until(
-  cond: () => boolean,
-  what: string,
-  timeoutMs: number,
-  detail: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A running daemon: its JSON log lines and exit. */
@@ -77,7 +65,7 @@ export class DaemonProcess {
       () => this.log('bridge running') !== undefined || this.exitCode !== null,
       `${this.name} to run`,
       timeoutMs,
-      () => this.detail(),
+      { pollMs: 50, detail: () => this.detail() },
     );
     if (this.exitCode !== null)
       throw new Error(`${this.name} exited ${this.exitCode}\n${this.detail()}`);
@@ -128,12 +116,10 @@ export class NsCandump {
   }
 
   async waitFor(count: number, timeoutMs = 60_000): Promise<string[]> {
-    await until(
-      () => this.frames.length >= count,
-      `${count} frames from candump`,
-      timeoutMs,
-      () => this.frames.join('\n'),
-    );
+    await until(() => this.frames.length >= count, `${count} frames from candump`, timeoutMs, {
+      pollMs: 50,
+      detail: () => this.frames.join('\n'),
+    });
     return this.frames;
   }
 
