@@ -21,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   layout.Set("txStride", static_cast<double>(cansock::kTxStride));
   layout.Set("txSizeOffset", static_cast<double>(cansock::kTxSizeOffset));
   layout.Set("maxBatch", static_cast<double>(cansock::kMaxBatch));
+  layout.Set("txChunk", static_cast<double>(cansock::kTxChunk));
   exports.Set("layout", layout);
   exports.Set("UdpSocket", cansock::UdpSocket::Define(env));
   Napi::Object udp = Napi::Object::New(env);

@@ -27,7 +27,6 @@ static_assert(kRecTsSec >= CANFD_MTU, "record metadata follows the canfd_frame")
 // Room for SCM_TIMESTAMPNS (struct timespec) and SO_RXQ_OVFL (__u32) control messages.
 constexpr size_t kCtrlSize =
     CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 16;
-constexpr uint32_t kTxChunk = 64;
 
 // Reads an optional boolean option; false with a pending exception on a wrong type.
 bool GetBool(Napi::Env env, Napi::Object obj, const char* key, bool fallback, bool* out) {

@@ -28,6 +28,8 @@ constexpr size_t kRecMsgFlags = 92;  // u32 msg_flags: MSG_DONTROUTE = local, MS
 constexpr size_t kTxStride = 80;
 constexpr size_t kTxSizeOffset = 72;
 constexpr uint32_t kMaxBatch = 1024;
+// Frames per sendmmsg(2) in Send(); src/socketcan/record-layout.ts `txChunk` (checked by a test).
+constexpr uint32_t kTxChunk = 64;
 
 class RawCanSocket : public Napi::ObjectWrap<RawCanSocket> {
  public:

@@ -20,6 +20,8 @@ export interface RecordLayout {
   readonly txStride: number;
   readonly txSizeOffset: number;
   readonly maxBatch: number;
+  /** Frames per sendmmsg(2) of the addon's `send` (native/src/raw_can_socket.cc kTxChunk). */
+  readonly txChunk: number;
 }
 
 /** The options the native constructor reads (all optional, kernel defaults otherwise). */

@@ -25,6 +25,7 @@ import type { CanKernelFilter } from './kernel-filter.js';
 import { kernelFilterArray } from './kernel-filter.js';
 import { CANFD_MTU } from '../can/linux-can.js';
 import { decodeKernelRecord, encodeKernelFrame } from './kernel-frame.js';
+import { CAN_RECORD_LAYOUT } from './record-layout.js';
 import type {
   NativeBinding,
   RawCanSocketHandle,
@@ -89,7 +90,6 @@ export interface CanSocketDeps {
   nowMs?: () => number;
 }
 
-const TX_BATCH = 64;
 /** Rides out event-loop stalls of about a tenth of a second at 20,000 frames/s. */
 const DEFAULT_RCVBUF_BYTES = 1 << 20;
 
@@ -318,12 +318,12 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #open(): void {
     const binding = this.#binding ?? loadNativeBinding();
     const handle = new binding.RawCanSocket(this.interfaceName, this.#nativeOptions);
-    const layout = binding.layout;
+    const layout = CAN_RECORD_LAYOUT;
     this.#handle = handle;
     this.#rxBytes = new Uint8Array(handle.rxBuffer);
     this.#rxView = new DataView(handle.rxBuffer);
     if (this.#txBytes.length === 0) {
-      this.#txBytes = new Uint8Array(TX_BATCH * layout.txStride);
+      this.#txBytes = new Uint8Array(CAN_RECORD_LAYOUT.txChunk * layout.txStride);
       this.#txView = new DataView(this.#txBytes.buffer);
     }
     this.#fdCapable = this.#nativeOptions.fdFrames === true && handle.mtu >= CANFD_MTU;
@@ -345,7 +345,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   #onBatch(handle: RawCanSocketHandle, count: number): void {
     if (handle !== this.#handle || this.#binding === undefined) return;
-    const layout = this.#binding.layout;
+    const layout = CAN_RECORD_LAYOUT;
     const fallback = this.#nativeOptions.timestamps === true ? 0 : Date.now() / 1000;
     const frames = new Array<CanFrame>(count);
     for (let i = 0; i < count; i++) {
@@ -464,10 +464,10 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     if (handle === null || this.#binding === undefined || this.#state !== 'up') return;
     if (this.#waitingWritable || this.#backoffTimer !== null) return;
     this.#dropStale();
-    const layout = this.#binding.layout;
+    const layout = CAN_RECORD_LAYOUT;
     const queue = this.#queue;
     while (queue.length > 0) {
-      const n = Math.min(queue.length, TX_BATCH);
+      const n = Math.min(queue.length, CAN_RECORD_LAYOUT.txChunk);
       for (let i = 0; i < n; i++) {
         encodeKernelFrame(
           queue.at(i) as CanFrame,

@@ -28,7 +28,7 @@ describe('SeqMatcher', () => {
     expect(m.framesOnB).toBe(4);
   });
 
-  it('gives the worst latency of each second of the step, by the frames\' stamps on A', () => {
+  it("gives the worst latency of each second of the step, by the frames' stamps on A", () => {
     const m = new SeqMatcher(ID, 6);
     // Seconds 0, 0, 1, 1, 3, 3 (nothing matched in second 2); start at 5 s.
     const aUs = [5e6, 5.5e6, 6.1e6, 6.9e6, 8.2e6, 8.3e6];

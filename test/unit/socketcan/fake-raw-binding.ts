@@ -9,11 +9,11 @@ import type {
   RawCanSocketOptions,
   RecordLayout,
 } from '../../../src/native/native-binding.js';
-import { loadNativeBinding } from '../../../src/native/native-binding.js';
+import { CAN_RECORD_LAYOUT } from '../../../src/socketcan/record-layout.js';
 import type { InterfaceInfo } from '../../../src/socketcan/interface-probe.js';
 import { canSystemError } from '../../../src/socketcan/system-error.js';
 
-export const layout: RecordLayout = loadNativeBinding().layout;
+export const layout: RecordLayout = CAN_RECORD_LAYOUT;
 
 export class FakeKernel {
   readonly interfaces = new Map<string, InterfaceInfo>();

@@ -12,10 +12,10 @@ import {
   kernelCanId,
 } from '../../../src/can/linux-can.js';
 import { decodeKernelRecord, encodeKernelFrame } from '../../../src/socketcan/kernel-frame.js';
-import { loadNativeBinding } from '../../../src/native/native-binding.js';
+import { CAN_RECORD_LAYOUT } from '../../../src/socketcan/record-layout.js';
 import { everyFrameKind } from '../../support/frame-kinds.js';
 
-const layout = loadNativeBinding().layout;
+const layout = CAN_RECORD_LAYOUT;
 
 /** Encodes into a TX slot, then moves the kernel bytes into an RX record as recvmmsg would. */
 function roundTrip(

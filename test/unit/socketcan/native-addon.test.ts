@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import type { RawCanSocketOptions } from '../../../src/native/native-binding.js';
 import { loadNativeBinding } from '../../../src/native/native-binding.js';
+import { CAN_RECORD_LAYOUT } from '../../../src/socketcan/record-layout.js';
 
 const { RawCanSocket } = loadNativeBinding();
 
@@ -16,6 +17,12 @@ function openError(
   }
   throw new Error(`opening ${ifname} did not fail`);
 }
+
+describe('the addon CAN record layout', () => {
+  it('is what src/socketcan/record-layout.ts says (record offsets, TX slot, TX chunk)', () => {
+    expect(loadNativeBinding().layout).toEqual(CAN_RECORD_LAYOUT);
+  });
+});
 
 describe('can_socket addon on a host (no CAN interface to bind)', () => {
   // Without CONFIG_CAN socket(PF_CAN) fails with EAFNOSUPPORT; with it, "lo" is no CAN device.
