@@ -111,8 +111,8 @@ describe('can-multicast-bridge@.service', () => {
     expect(service.WatchdogSec?.[0]).toMatch(/^[1-9][0-9]*s$/);
     // Bounded: a failure that repeats (an interface that does not exist) stops restarting
     // (issue 11: it restarted every 5 s forever with StartLimitIntervalSec=0).
-    expect(unit.Unit?.StartLimitIntervalSec).toEqual(['120s']);
-    expect(unit.Unit?.StartLimitBurst).toEqual(['5']);
+    expect(unit.Unit?.StartLimitIntervalSec).toEqual(['60s']);
+    expect(unit.Unit?.StartLimitBurst).toEqual(['3']);
   });
 
   it('runs unprivileged in a sandbox with only the address families it uses', () => {
