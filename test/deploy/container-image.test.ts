@@ -69,9 +69,18 @@ describe.skipIf(problem !== null)('the container image', () => {
 
   it('is small, and says how big', () => {
     const size = Number(run(engine, ['image', 'inspect', '--format', '{{.Size}}', IMAGE]).stdout);
-    console.log(`image size: ${(size / 1e6).toFixed(1)} MB`);
+    const layers = run(engine, ['image', 'inspect', '--format', '{{len .RootFS.Layers}}', IMAGE]);
+    console.log(`image size: ${(size / 1e6).toFixed(1)} MB, ${layers.stdout.trim()} layers`);
     expect(size).toBeGreaterThan(50e6);
     expect(size).toBeLessThan(450e6);
+  });
+
+  it('keeps the build secret (a proxy CA) out of the runtime image', () => {
+    const env = run(engine, ['image', 'inspect', '--format', '{{json .Config.Env}}', IMAGE]);
+    expect(env.stdout).not.toContain('NODE_EXTRA_CA_CERTS');
+    const history = run(engine, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', IMAGE]);
+    expect(history.status).toBe(0);
+    expect(history.stdout).not.toMatch(/BEGIN CERTIFICATE/);
   });
 
   it('runs as a non-root user, the CLI as its entry point', () => {

@@ -147,10 +147,10 @@ state vcan5 hotplug.deleted
 
 fact security "$(systemd-analyze security --no-pager "${U}vcan1.service" 2>&1 | tail -n 1)"
 
-# The image (built on the host, read from its store) as a daemon container with --network host
+# The image (built on the host, read from its store: CMB_DEPLOY_STORE) as a daemon container with --network host
 # on vcan0, bridging with the systemd instance on vcan1. Podman in the guest (container.md): its
 # own store on a tmpfs with the host's as a read-only additional image store, runc, cgroupfs.
-if [[ -n ${CMB_DEPLOY_IMAGE:-} ]]; then
+if [[ -n ${CMB_DEPLOY_IMAGE:-} && -n ${CMB_DEPLOY_STORE:-} ]]; then
   P=/run/cmb-podman
   mkdir -p "$P/graph" "$P/run" && mount -t tmpfs tmpfs "$P/graph"
   cat >"$P/storage.conf" <<CONF
@@ -159,7 +159,7 @@ driver = "overlay"
 graphroot = "$P/graph"
 runroot = "$P/run"
 [storage.options]
-additionalimagestores = ["/var/lib/containers/storage"]
+additionalimagestores = ["$CMB_DEPLOY_STORE"]
 CONF
   cat >"$P/containers.conf" <<'CONF'
 [containers]

@@ -10,6 +10,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArgs, run, setUpEngine } from './container-engine.js';
+import type { Engine } from './container-engine.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LAYER = join(ROOT, '.cache', 'deploy', `systemd-layer-${process.pid}`);
@@ -29,6 +31,21 @@ if (problem !== null) {
   // The unit is a promise of the product: CI must run this.
   if (ci) throw new Error(`real-systemd tests cannot run under CI=true: ${problem}`);
   console.log(`real-systemd tests SKIPPED: ${problem}`);
+}
+
+// The image for the daemon-container check in the same VM boot (podman: the guest reads the
+// host's image store, container.md).
+const IMAGE = `localhost/can-multicast-bridge-vm-test:${process.pid}`;
+const engineSet = problem === null ? setUpEngine() : 'the VM cannot run';
+const noContainer =
+  typeof engineSet === 'string'
+    ? `no container engine: ${engineSet}`
+    : engineSet.command !== 'podman'
+      ? 'the guest runs podman against the host image store; this engine is docker'
+      : null;
+if (problem === null && noContainer !== null) {
+  if (ci && typeof engineSet === 'string') throw new Error(`container-in-VM check: ${noContainer}`);
+  console.log(`container-in-VM check SKIPPED: ${noContainer}`);
 }
 
 const facts = new Map<string, string>();
@@ -51,6 +68,16 @@ beforeAll(async () => {
   });
   if (install.status !== 0)
     throw new Error(`systemd/install.sh failed:\n${install.stdout}${install.stderr}`);
+  const vmEnv: NodeJS.ProcessEnv = { ...process.env };
+  if (noContainer === null) {
+    const engine = engineSet as Engine;
+    const t0 = Date.now();
+    const build = run(engine, buildArgs(engine, IMAGE), 900_000);
+    if (build.status !== 0) throw new Error(`image build failed:\n${build.stdout}${build.stderr}`);
+    console.log(`image build for the VM: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    vmEnv.CMB_DEPLOY_IMAGE = IMAGE;
+    vmEnv.CMB_DEPLOY_STORE = engine.store;
+  }
   const vm = spawn(
     'bash',
     [
@@ -64,7 +91,7 @@ beforeAll(async () => {
       'bash',
       join(ROOT, 'test/deploy/systemd-vm-checks.sh'),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: vmEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
   vm.stdout.on('data', (d: Buffer) => (vmOutput += d.toString()));
@@ -82,7 +109,10 @@ beforeAll(async () => {
   );
   if (status !== 0) throw new Error(`the VM run failed (exit ${status}):\n${stderr}\n${vmOutput}`);
 }, 900_000);
-afterAll(() => rmSync(LAYER, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(LAYER, { recursive: true, force: true });
+  if (noContainer === null) run(engineSet as Engine, ['rmi', '-f', IMAGE]);
+});
 
 describe.skipIf(problem !== null)('can-multicast-bridge@.service under systemd as PID 1', () => {
   it('is installed by systemd/install.sh: the command in /opt, the unit in /etc/systemd/system', () => {
@@ -188,6 +218,26 @@ describe.skipIf(problem !== null)('can-multicast-bridge@.service under systemd a
     expect(fact('hotplug.deleted.SubState')).toBe('running');
     expect(fact('hotplug.deleted.NRestarts')).toBe('0');
   });
+
+  it.skipIf(noContainer !== null)(
+    'the daemon container (--network host, vcan0) bridges both ways with the instance on vcan1 and answers healthy',
+    () => {
+      expect(fact('ctr.run')).toMatch(/^[0-9a-f]{64}$/); // the container id
+      console.log(`daemon container up in ${ms('ctr.start.ms')} ms`);
+      const want = (to: string) => `${to} 123#DEADBEEF ${to} 1F334455##5112233445566778899AABBCC`;
+      expect(fact('ctr.frames.0to1')).toBe(want('vcan1'));
+      expect(fact('ctr.frames.1to0')).toBe(want('vcan0'));
+      expect(fact('ctr.health')).toMatch(/exit 0$/);
+    },
+  );
+
+  it.skipIf(noContainer !== null)(
+    'podman stop of the daemon container: exit 0 and the final stats line',
+    () => {
+      expect(fact('ctr.exit')).toBe('0');
+      expect(fact('ctr.final.stats')).toBe('1');
+    },
+  );
 
   it('scores OK in systemd-analyze security on the running instance', () => {
     const m = /Overall exposure level for \S+: ([0-9.]+) (\w+)/.exec(fact('security'));
