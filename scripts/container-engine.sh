@@ -67,13 +67,14 @@ events_logger = "file"
 CONF
   mv "$CONF.tmp" "$CONF"
   # Images and build layers in the cache folder this script owns (base images, the build's
-  # layer cache), not in the machine's /var/lib/containers.
+  # layer cache), not in the machine's /var/lib/containers; a run root of its own per store (two
+  # stores sharing one would share container state).
   STORAGE_CONF=$CACHE/storage.conf
   cat >"$STORAGE_CONF.tmp" <<CONF
 [storage]
 driver = "overlay"
 graphroot = "$CACHE/storage"
-runroot = "/run/cmb-containers"
+runroot = "/run/cmb-containers-$(echo "$CACHE" | sha256sum | cut -c1-8)"
 CONF
   mv "$STORAGE_CONF.tmp" "$STORAGE_CONF"
   export CONTAINERS_CONF=$CONF CONTAINERS_STORAGE_CONF=$STORAGE_CONF
@@ -142,6 +143,9 @@ for image in "${IMAGES[@]}"; do
   esac
   SOURCE=local
 done
+# Each build whose sources changed leaves its build stage behind as an untagged image: the layer
+# cache of the next build. Keep a day of them, so that the cache folder does not grow forever.
+$ENGINE image prune -f --filter until=24h >/dev/null 2>&1 || true
 log "ready in $(elapsed "$T0") s (base images: $SOURCE)"
 printf 'CMB_ENGINE=%q\nCONTAINERS_CONF=%q\nCONTAINERS_STORAGE_CONF=%q\nCMB_IMAGE_STORE=%q\nCMB_BASE_IMAGES=%q\n' \
   "$ENGINE" "$CONF" "$STORAGE_CONF" "${STORAGE_CONF:+$CACHE/storage}" "$SOURCE"
