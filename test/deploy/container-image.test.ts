@@ -6,7 +6,7 @@
  * daemon itself needs a CAN interface, which this host's kernel lacks: the daemon container runs
  * in the test VM (systemd-vm.test.ts). Recipe and pitfalls: ../../../shared/container.md.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,8 +179,14 @@ describe.skipIf(problem !== null)('the container image', () => {
     afterAll(async () => {
       await lab.destroy();
     });
-    /** The container's network: the namespace's, as `--network host` gives the host's. */
-    const netOf = (ns: Netns) => ['--network', `ns:/run/netns/${ns.name}`];
+    /**
+     * `ENGINE run --network host ...` started inside `ns` (nsenter: `ip netns exec` would mount a
+     * fresh /sys, where runc finds no cgroup mount, container.md), as users run the daemon.
+     */
+    const hostNet = (ns: Netns, args: string[]): [string, string[]] => [
+      'nsenter',
+      [`--net=/run/netns/${ns.name}`, engine.command, 'run', '--network', 'host', ...args],
+    ];
 
     /** Starts a command, resolves with its output once `ready` shows on stderr, and its end. */
     function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -206,12 +212,9 @@ describe.skipIf(problem !== null)('the container image', () => {
     ])('$family', ({ group }) => {
       it('host send -> container dump', async () => {
         const dump = start(
-          engine.command,
-          [
-            'run',
+          ...hostNet(nsC, [
             '--rm',
             '--no-healthcheck',
-            ...netOf(nsC),
             IMAGE,
             'dump',
             '--group',
@@ -222,7 +225,7 @@ describe.skipIf(problem !== null)('the container image', () => {
             '1',
             '--timeout',
             '30',
-          ],
+          ]),
           engine.env,
         );
         await dump.listening();
@@ -258,10 +261,18 @@ describe.skipIf(problem !== null)('the container image', () => {
           '30',
         ]);
         await dump.listening();
-        const send = inImage(
-          ['send', '--group', group, '--interface', ifC, '123#DEADBEEF'],
-          netOf(nsC),
-        );
+        const [cmd, args] = hostNet(nsC, [
+          '--rm',
+          '--no-healthcheck',
+          IMAGE,
+          'send',
+          '--group',
+          group,
+          '--interface',
+          ifC,
+          '123#DEADBEEF',
+        ]);
+        const send = spawnSync(cmd, args, { encoding: 'utf8', env: engine.env, timeout: 60_000 });
         expect(send.stderr).toBe('');
         expect(send.status).toBe(0);
         expect(await dump.exit).toBe(0);
@@ -272,19 +283,18 @@ describe.skipIf(problem !== null)('the container image', () => {
     it('stop: SIGTERM to the CLI as PID 1, exit 0 with its closing line', async () => {
       const name = `cmb-test-stop-${process.pid}`;
       names.push(name);
-      const started = run(engine, [
-        'run',
+      const [cmd, args] = hostNet(nsC, [
         '-d',
         '--no-healthcheck',
         '--name',
         name,
-        ...netOf(nsC),
         IMAGE,
         'dump',
         '-4',
         '--interface',
         ifC,
       ]);
+      const started = spawnSync(cmd, args, { encoding: 'utf8', env: engine.env, timeout: 60_000 });
       expect(started.status).toBe(0);
       const deadline = Date.now() + 30_000;
       while (!run(engine, ['logs', name]).stderr.includes('listening') && Date.now() < deadline)

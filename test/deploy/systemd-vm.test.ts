@@ -57,13 +57,20 @@ const fact = (name: string): string => {
 };
 const ms = (name: string): number => Number(fact(name));
 
+/** This environment without npm's (from `npm test`) and CMB_* variables, as install.test.ts. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('CMB_') && !k.startsWith('npm_')),
+  );
+}
+
 beforeAll(async () => {
   if (problem !== null) return;
   rmSync(LAYER, { recursive: true, force: true });
   mkdirSync(LAYER, { recursive: true });
   const install = spawnSync('bash', [join(ROOT, 'systemd/install.sh')], {
     encoding: 'utf8',
-    env: { ...process.env, DESTDIR: LAYER, SYSTEMCTL: 'no', npm_config_prefer_offline: 'true' },
+    env: { ...cleanEnv(), DESTDIR: LAYER, SYSTEMCTL: 'no', npm_config_prefer_offline: 'true' },
     timeout: 400_000,
   });
   if (install.status !== 0)
