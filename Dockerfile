@@ -1,4 +1,10 @@
-# can-multicast-bridge in a container. Build:  docker build -t can-multicast-bridge .
+# can-multicast-bridge in a container. Build (README.md, "In a container"):
+#   docker build -t can-multicast-bridge .
+#   podman build --format docker -t can-multicast-bridge .
+# podman/buildah need --format docker (or BUILDAH_FORMAT=docker): their default OCI format has no
+# HEALTHCHECK and drops it ("HEALTHCHECK is not supported for OCI image format").
+# Behind a TLS-intercepting proxy give the build stage its CA as a build secret (never a layer):
+#   docker build --secret id=npm_ca,src=/path/ca.pem ...  (podman build takes the same option)
 # Run (README.md, "In a container"): the CAN interface is reached through the host's network
 # namespace, so --network host; the config is mounted at /etc/can-multicast-bridge/.
 #   docker run -d --name cmb-can0 --network host \
@@ -6,11 +12,23 @@
 #     run --config /etc/can-multicast-bridge/can0.json
 
 # Build stage: the README's build command, `npm ci` (dependencies, the addon through the package's
-# install script, the TypeScript through prepare), then production dependencies only.
+# install script, the TypeScript through prepare), then production dependencies only. In two
+# steps so that the dependencies are a layer of their own, rebuilt only when package.json or the
+# lock change (a source change then costs the compile, not the download).
 FROM node:20-bookworm AS build
 WORKDIR /src
+COPY package.json package-lock.json ./
+# npm 10.8.2 can exit 0 after a failed install ("npm error Exit handler never called!", seen with
+# SELF_SIGNED_CERT_IN_CHAIN behind a proxy): check what npm ci installs, so that the build fails at
+# this step, under npm's own messages, and not later at COPY --from=build.
+RUN --mount=type=secret,id=npm_ca \
+  if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+  npm ci --ignore-scripts --no-audit --no-fund && test -d node_modules/typescript \
+  || { echo 'npm ci failed (see its messages above); behind a TLS-intercepting proxy pass its CA: --secret id=npm_ca,src=FILE' >&2; exit 1; }
 COPY . .
-RUN npm ci && npm prune --omit=dev
+# What `npm ci` runs after installing: the package's install script (the addon) and prepare (tsc).
+RUN npm run install && npm run build && npm prune --omit=dev --no-audit --no-fund \
+  && test -f dist/src/main.js && test -f native/build/Release/can_socket.node
 
 # Runtime stage: Node, the compiled JavaScript, the addon and production dependencies; no compiler.
 FROM node:20-bookworm-slim

@@ -5,6 +5,8 @@
 //   3. build (TypeScript to dist/, used by the child processes the tests spawn)
 //   4. host tests (vitest: unit + integration, including python-can and network namespaces)
 //   5. SocketCAN tests against a real kernel: natively when it has vcan, else in the QEMU VM
+//   6. deployment tests: the container image with a real engine, the unit under a real systemd
+//      (scripts/test-deploy.mjs)
 // Extra arguments are passed to both vitest runs as file filters.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -59,9 +61,10 @@ const report = (name) => [
 ];
 run('host tests', 'npx', ['vitest', 'run', ...report('host'), ...filters]);
 run('SocketCAN tests', 'node', ['scripts/test-can.mjs', ...report('can'), ...filters]);
+run('deployment tests', 'node', ['scripts/test-deploy.mjs', ...report('deploy'), ...filters]);
 
 const total = { passed: 0, failed: 0, skipped: 0 };
-for (const name of ['host', 'can']) {
+for (const name of ['host', 'can', 'deploy']) {
   const c = counts(join(resultsDir, `${name}.json`));
   if (c === null) {
     console.log(`(no ${name} test report: that run did not complete)`);

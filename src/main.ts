@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { MulticastBus } from './multicast/multicast-bus.js';
 import { runCli } from './cli/run-cli.js';
+import { createLogger } from './log/create-logger.js';
+import { JOURNAL_PRIORITY, isJournalStream, prefixLines } from './systemd/journal-stream.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -28,11 +30,21 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// Under systemd (StandardOutput=journal, the default) every line is one journal entry at the
+// unit's SyslogLevel= (info) unless it starts with a priority prefix: give the log lines their
+// level and the CLI's stderr lines (the reason it stopped) SD_ERR, so `journalctl -p err` shows
+// them. Elsewhere (a terminal, docker logs, a pipe) plain lines.
+const journalStdout = isJournalStream(process.env, 1);
+const stderr = isJournalStream(process.env, 2)
+  ? prefixLines(process.stderr, JOURNAL_PRIORITY.error)
+  : process.stderr;
+
 const code = await runCli(
   process.argv.slice(2),
   {
     stdout: process.stdout,
-    stderr: process.stderr,
+    stderr,
+    createLogger: (level) => createLogger({ level, journal: journalStdout }),
     createBus: (options, deps) => new MulticastBus(options, deps),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
     signal: controller.signal,

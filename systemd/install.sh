@@ -7,13 +7,16 @@
 #   - the directory /etc/can-multicast-bridge for one config file per CAN interface (<iface>.json).
 # It starts nothing: `systemctl enable --now can-multicast-bridge@can0` does (README.md).
 # PREFIX, UNIT_DIR and CONFIG_DIR may be changed (the tests install into a temporary directory);
-# with SYSTEMCTL=no it does not call `systemctl daemon-reload`.
+# with SYSTEMCTL=no it does not call `systemctl daemon-reload`. DESTDIR (as in `make install`)
+# puts everything under DESTDIR while the unit still names PREFIX: an image or a package root
+# (the test VM boots one as a layer over /, test/deploy/systemd-vm.test.ts).
 set -euo pipefail
 
 PREFIX=${PREFIX:-/opt/can-multicast-bridge}
 UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
 CONFIG_DIR=${CONFIG_DIR:-/etc/can-multicast-bridge}
 SYSTEMCTL=${SYSTEMCTL:-yes}
+DESTDIR=${DESTDIR:-}
 UNIT=can-multicast-bridge@.service
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -34,12 +37,12 @@ trap 'rm -rf "$work"' EXIT
 tarball=$(cd "$here" && npm pack --silent --ignore-scripts --pack-destination "$work" | tail -n 1)
 # A global install of the tarball: production dependencies only, and the package's install
 # script builds the addon (native/build.mjs) for this Node.
-npm install --global --prefix "$PREFIX" --omit=dev --no-audit --no-fund --loglevel=error \
+npm install --global --prefix "$DESTDIR$PREFIX" --omit=dev --no-audit --no-fund --loglevel=error \
   "$work/$tarball"
 
-install -d -m 0755 "$UNIT_DIR" "$CONFIG_DIR"
+install -d -m 0755 "$DESTDIR$UNIT_DIR" "$DESTDIR$CONFIG_DIR"
 # The unit names /opt/can-multicast-bridge; another PREFIX is written into the installed copy.
 sed "s#/opt/can-multicast-bridge/#$PREFIX/#g" "$here/systemd/$UNIT" >"$work/$UNIT"
-install -m 0644 "$work/$UNIT" "$UNIT_DIR/$UNIT"
+install -m 0644 "$work/$UNIT" "$DESTDIR$UNIT_DIR/$UNIT"
 if [ "$SYSTEMCTL" = yes ]; then systemctl daemon-reload; fi
-echo "installed $PREFIX/bin/can-multicast-bridge and $UNIT_DIR/$UNIT; configs go to $CONFIG_DIR/<iface>.json"
+echo "installed $DESTDIR$PREFIX/bin/can-multicast-bridge and $DESTDIR$UNIT_DIR/$UNIT; configs go to $CONFIG_DIR/<iface>.json"

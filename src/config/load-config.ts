@@ -143,6 +143,20 @@ function jsonProblem(text: string, err: unknown): string {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * EACCES with what to do about it: the systemd unit runs as a DynamicUser= that owns no file, so a
+ * config installed 0600 (or 0640 root:root) is unreadable to it (issue 11, seen under systemd 252).
+ */
+function unreadableHint(name: string): string {
+  const uid = process.getuid?.();
+  const who = uid === undefined ? 'this user' : `uid ${uid}`;
+  return (
+    `permission denied for ${who}: make it readable by the daemon's user, ` +
+    `e.g. chmod 0644 ${name}, or give it a group (chmod 0640) named in the unit's ` +
+    `SupplementaryGroups= (systemd's DynamicUser= owns no file)`
+  );
+}
+
 function readConfigFile(file: string): Record<string, unknown> {
   const name = showName(file);
   let bytes: Buffer;
@@ -154,7 +168,7 @@ function readConfigFile(file: string): Record<string, unknown> {
       code === 'ENOENT'
         ? 'it does not exist'
         : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
+          ? unreadableHint(name)
           : code === 'EISDIR'
             ? 'it is a directory'
             : oneLine((err as Error).message);

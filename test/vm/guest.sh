@@ -8,8 +8,13 @@
 #                virtio port can be opened only once per side)
 # It sets up the network (recipe: ../../../shared/socketcan-vm.md, "/init, in order", 4-5), runs
 # job.sh with stdout/stderr on virtio-serial ports and returns its exit status to test/vm/init.
+# With an argument it does one half (test/vm/run.sh --systemd): "setup" (shares and network,
+# from test/vm/init before it hands over to systemd) or "run" (the job, as cmb-job.service under
+# systemd; it then writes the status and reboots itself).
 J=/run/cmb-vm
+MODE=${1:-all}
 up=$(cut -d' ' -f1 /proc/uptime)
+if [[ $MODE != run ]]; then
 
 P9="trans=virtio,version=9p2000.L,msize=512000,cache=$(cat "$J/share-cache" 2>/dev/null || echo loose)"
 while read -r tag dir; do
@@ -32,6 +37,8 @@ done <"$J/shares"
   done
   mkdir -p /run/netns # `ip netns add` bind-mounts into it (made shared by ip itself)
 } 2>&1 | sed 's/^/cmb-vm: /' >&2
+fi
+[[ $MODE == setup ]] && exit 0
 
 port() { # the /dev node of the virtio-serial port named $1
   local p
@@ -50,4 +57,9 @@ else
 fi
 rc=$?
 cut -d' ' -f1 /proc/uptime >"$J/uptime-end"
+if [[ $MODE == run ]]; then
+  echo $rc >"$J/status.tmp" && mv "$J/status.tmp" "$J/status"
+  sync
+  systemctl reboot -ff # immediate: qemu runs with -no-reboot, so the VM exits
+fi
 exit $rc

@@ -9,6 +9,10 @@
 #   --share DIR        also share DIR read-write at the same path (repeatable)
 #   --env NAME         also pass environment variable NAME (repeatable)
 #   --quiet            no "vm:" progress lines on stderr
+#   --systemd          boot systemd as PID 1 (with udev: test/vm/systemd-layer.sh); the command
+#                      runs as cmb-job.service after basic.target
+#   --layer DIR        stack this machine's folder DIR over the root, read-only (repeatable;
+#                      the first is topmost), e.g. a tree with /opt and /etc files to install
 #
 # Inside: cwd = the current directory; the project folder (and the current directory, and
 # $TMPDIR when set) are shared read-write at the same path; the rest of this machine's root is
@@ -28,9 +32,11 @@ SMP=${CMB_VM_SMP:-2}
 QUIET=${CMB_VM_QUIET:-0}
 SHARES=()
 ENVS=()
+LAYERS=()
+SYSTEMD=0
 
 usage() {
-  sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 125
 }
 while (($#)); do
@@ -41,6 +47,8 @@ while (($#)); do
   --share) SHARES+=("$(cd "$2" && pwd)") && shift 2 ;;
   --env) ENVS+=("$2") && shift 2 ;;
   --quiet) QUIET=1 && shift ;;
+  --systemd) SYSTEMD=1 && shift ;;
+  --layer) LAYERS+=("$(cd "$2" && pwd)") && shift 2 ;;
   --) shift && break ;;
   -h | --help) usage ;;
   *) break ;;
@@ -69,6 +77,24 @@ if [[ ! -f ${CMB_VM_KERNEL:-} || ! -f ${CMB_VM_INITRD:-} ]]; then
   }
   eval "$setup_out"
 fi
+
+APPEND_EXTRA=""
+if ((SYSTEMD)); then
+  systemd_layer=$("$HERE/systemd-layer.sh") || {
+    echo "vm: ERROR: test/vm/systemd-layer.sh failed" >&2
+    exit 125
+  }
+  LAYERS+=("$systemd_layer")
+  # Only failures on the (slow, emulated) serial console.
+  APPEND_EXTRA+=" cmb.systemd=1 systemd.show_status=error"
+fi
+# Each layer its own read-only 9p export (tag cmblayerN; test/vm/init stacks them, 0 topmost).
+LAYER_DEVS=()
+for ((l = 0; l < ${#LAYERS[@]}; l++)); do
+  LAYER_DEVS+=(-fsdev "local,id=cmblayer$l,path=${LAYERS[l]},security_model=none,multidevs=remap,readonly=on"
+    -device "virtio-9p-pci,fsdev=cmblayer$l,mount_tag=cmblayer$l")
+done
+((${#LAYERS[@]} == 0)) || APPEND_EXTRA+=" cmb.layers=${#LAYERS[@]}"
 T1=$(now)
 
 JOB=$(mktemp -d "${TMPDIR:-/tmp}/cmb-vm.XXXXXX")
@@ -80,6 +106,24 @@ cleanup() {
 }
 trap cleanup EXIT
 cp "$HERE/guest.sh" "$JOB/guest.sh"
+if ((SYSTEMD)); then
+  # test/vm/init copies these into /etc/systemd/system and boots systemd --unit=cmb-job.target.
+  cat >"$JOB/cmb-job.target" <<'UNIT'
+[Unit]
+Description=can-multicast-bridge test VM job (test/vm/run.sh --systemd)
+Requires=basic.target cmb-job.service
+After=basic.target
+UNIT
+  cat >"$JOB/cmb-job.service" <<'UNIT'
+[Unit]
+Description=The test VM's command (test/vm/guest.sh run: status file, then reboot)
+After=basic.target
+[Service]
+Type=oneshot
+TimeoutStartSec=infinity
+ExecStart=/bin/bash /run/cmb-vm/guest.sh run
+UNIT
+fi
 
 # Read-write shares, mounted at the same path inside: the project, the cwd, $TMPDIR, --share.
 # 9p cache mode CMB_VM_SHARE_CACHE: "loose" (default) caches reads and lookups in the guest, which
@@ -151,13 +195,13 @@ esac
 QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
   -machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot
   -kernel "$CMB_VM_KERNEL" -initrd "$CMB_VM_INITRD"
-  -append "console=ttyS0 quiet loglevel=5 panic=-1 rdinit=/init mitigations=off tsc=reliable"
+  -append "console=ttyS0 quiet loglevel=5 panic=-1 rdinit=/init mitigations=off tsc=reliable$APPEND_EXTRA"
   -serial "file:$JOB/console.log"
   -fsdev "local,id=cmbroot,path=/,security_model=none,multidevs=remap,readonly=on"
   -device virtio-9p-pci,fsdev=cmbroot,mount_tag=cmbroot
   -fsdev "local,id=cmbjob,path=$JOB,security_model=none"
   -device virtio-9p-pci,fsdev=cmbjob,mount_tag=cmbjob
-  "${FSDEV[@]}"
+  "${FSDEV[@]}" "${LAYER_DEVS[@]}"
   -device virtio-serial-pci
   -chardev stdio,id=cout,signal=off
   -device virtserialport,chardev=cout,name=cmb.stdout,nr=1)

@@ -519,15 +519,17 @@ describe('loadConfig errors', () => {
   if (!permissionTestRuns)
     console.log('skipping the EACCES test: root, and seteuid is unavailable');
   it.skipIf(!permissionTestRuns && process.env.CI !== 'true')(
-    'an unreadable file gives ERR_CONFIG saying permission denied',
+    'an unreadable file gives ERR_CONFIG saying permission denied and how to fix it',
     () => {
       const path = file({});
       chmodSync(path, 0o000);
       if (isRoot) process.seteuid?.(65534);
       try {
-        expect(configError(() => loadConfig({ file: path, env: {} })).message).toContain(
-          'permission denied',
-        );
+        const message = configError(() => loadConfig({ file: path, env: {} })).message;
+        expect(message).toContain('permission denied for uid ');
+        // What to do about it (issue 11: the unit's DynamicUser= cannot read a 0600 file).
+        expect(message).toContain(`chmod 0644 ${path}`);
+        expect(message).toContain('SupplementaryGroups=');
       } finally {
         if (isRoot) process.seteuid?.(0);
       }

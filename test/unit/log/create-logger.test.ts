@@ -78,3 +78,42 @@ describe('createLogger', () => {
     expect(typeof logged.stack).toBe('string');
   });
 });
+
+describe('createLogger for the journal', () => {
+  it.each<[string, string]>([
+    ['trace', '<7>'],
+    ['debug', '<7>'],
+    ['info', '<6>'],
+    ['warn', '<4>'],
+    ['error', '<3>'],
+    ['fatal', '<2>'],
+  ])('prefixes a %s line with the sd-daemon(3) priority %s', (level, prefix) => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    });
+    const logger = createLogger({ level: 'trace', destination: stream, journal: true });
+    logger[level as 'info']({ iface: 'vcan0' }, 'x');
+    expect(chunks).toHaveLength(1);
+    const [line] = chunks;
+    expect(line?.startsWith(`${prefix}{`)).toBe(true);
+    expect(line?.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(line!.slice(prefix.length))).toMatchObject({ level, iface: 'vcan0' });
+  });
+
+  it('still honours the level and writes each line once', () => {
+    const { stream, lines } = capture();
+    const raw: string[] = [];
+    const logger = createLogger({
+      level: 'warn',
+      journal: true,
+      destination: { write: (s: string) => (raw.push(s), stream.write(s.replace(/^<\d>/, ''))) },
+    });
+    for (const l of ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) logger[l](l);
+    expect(raw.map((s) => s.slice(0, 3))).toEqual(['<4>', '<3>', '<2>']);
+    expect(lines().map((line) => line.level)).toEqual(['warn', 'error', 'fatal']);
+  });
+});
