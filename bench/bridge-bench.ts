@@ -58,7 +58,7 @@ const { values } = parseArgs({
   },
 });
 
-if (process.env.CMB_IN_VM === undefined) {
+if (process.env.CMBTEST_IN_VM === undefined) {
   // Not in the test VM: run this same script there (needs root, vcan, can-gw, python3-can).
   const args = process.argv.slice(2);
   if (values['host-load'] === undefined) {

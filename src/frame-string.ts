@@ -82,8 +82,12 @@ export function parseFrameString(text: string, channel: CanChannel = null): CanF
   }
 
   const hex = rest.replace(/\./g, '');
+  // Non-hex characters first: "XYZ" is not hex at all, whatever its length.
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  if (bad !== null) {
+    fail(text, `data "${rest}" is not hexadecimal: "${bad[0]}" is not a hex digit (0-9, A-F)`);
+  }
   if (hex.length % 2 !== 0) fail(text, 'data must be whole bytes (an even number of hex digits)');
-  if (hex !== '' && !/^[0-9a-fA-F]+$/.test(hex)) fail(text, `data "${rest}" is not hexadecimal`);
   const data = Uint8Array.from(Buffer.from(hex, 'hex'));
   const max = isFd ? CANFD_MAX_DLEN : CAN_MAX_DLEN;
   if (data.length > max) {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { ReceivedFrame } from '../multicast/multicast-bus.js';
 import type { CliIo } from './cli-io.js';
+import { startBus } from './explain-bus-error.js';
 import { EXIT_INCOMPLETE, EXIT_OK } from './exit-codes.js';
 import { formatCandumpLine, formatJsonLine } from './format-dump-line.js';
 import {
@@ -10,6 +11,7 @@ import {
   MULTICAST_OPTIONS_HELP,
   multicastBusOptions,
   parseCommandLine,
+  STRICT,
   secondsOption,
 } from './parse-command-line.js';
 import { UsageError } from './usage-error.js';
@@ -37,8 +39,8 @@ const OPTIONS = {
 } as const;
 
 export async function dumpCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine((strict) =>
-    parseArgs({ args, options: OPTIONS, ...strict }),
+  const { values, positionals } = parseCommandLine('dump', args, OPTIONS, (a) =>
+    parseArgs({ args: a, options: OPTIONS, ...STRICT }),
   );
   if (values.help === true) {
     io.stdout.write(`${DUMP_HELP}\n`);
@@ -50,8 +52,9 @@ export async function dumpCommand(args: string[], io: CliIo): Promise<number> {
   const timeoutS = secondsOption('timeout', values.timeout);
   const format = values.json === true ? formatJsonLine : formatCandumpLine;
 
-  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
-  await bus.start();
+  const busOptions = multicastBusOptions(values);
+  const bus = io.createBus({ ...busOptions, clock: io.clock });
+  await startBus(bus, 'dump', busOptions);
   const info = bus.info;
   if (info !== null) {
     const where = info.interface === null ? '' : ` on ${info.interface}`;

@@ -18,7 +18,9 @@ Commands:
   dump          print the frames on a multicast group (candump style, or --json)
   send          send frames written in cansend syntax to a multicast group
 
-Run 'can-multicast-bridge <command> --help' for a command's options.
+Options:
+  -h, --help     show this help ('can-multicast-bridge <command> --help': a command's options)
+  -V, --version  print the version
 Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
 69 socket unavailable, 70 internal error, 78 bad configuration.`;
 

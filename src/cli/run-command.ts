@@ -7,7 +7,7 @@ import { SystemdNotifier } from '../systemd/notify.js';
 import type { CliIo } from './cli-io.js';
 import { CONFIG_OPTIONS, CONFIG_OPTIONS_HELP, configOverrides } from './config-options.js';
 import { EX_SOFTWARE, EXIT_OK } from './exit-codes.js';
-import { parseCommandLine } from './parse-command-line.js';
+import { parseCommandLine, STRICT } from './parse-command-line.js';
 import { UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: can-multicast-bridge run [options]
@@ -25,8 +25,8 @@ and exits 0. Exit status: 69 when the CAN interface, the multicast socket or the
 cannot be opened, 70 on a fatal error while running, 78 for a bad configuration.`;
 
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine((strict) =>
-    parseArgs({ args, options: CONFIG_OPTIONS, ...strict }),
+  const { values, positionals } = parseCommandLine('run', args, CONFIG_OPTIONS, (a) =>
+    parseArgs({ args: a, options: CONFIG_OPTIONS, ...STRICT }),
   );
   if (values.help === true) {
     io.stdout.write(`${RUN_HELP}\n`);

@@ -4,13 +4,15 @@ import type { CanFrame } from '../frame.js';
 import { parseFrameString } from '../frame-string.js';
 import { errorCode } from '../errors.js';
 import type { CliIo } from './cli-io.js';
+import { explainBusError, startBus } from './explain-bus-error.js';
 import { EXIT_OK } from './exit-codes.js';
 import {
   MULTICAST_OPTIONS,
   MULTICAST_OPTIONS_HELP,
   multicastBusOptions,
   parseCommandLine,
-  secondsOption,
+  STRICT,
+  intOption,
 } from './parse-command-line.js';
 import { UsageError } from './usage-error.js';
 
@@ -28,7 +30,7 @@ Every frame is checked before anything is sent; one bad frame sends nothing.
 
 Options:
   -c, --channel NAME     python-can "channel" field of the frames (default: none)
-      --interval S       pause S seconds between frames (default 0)
+      --interval MS      pause MS milliseconds between frames (default 0; as canplayer -g)
 
 ${MULTICAST_OPTIONS_HELP}`;
 
@@ -49,8 +51,8 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function sendCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine((strict) =>
-    parseArgs({ args, options: OPTIONS, ...strict }),
+  const { values, positionals } = parseCommandLine('send', args, OPTIONS, (a) =>
+    parseArgs({ args: a, options: OPTIONS, ...STRICT }),
   );
   if (values.help === true) {
     io.stdout.write(`${SEND_HELP}\n`);
@@ -58,7 +60,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (positionals.length === 0)
     throw new UsageError('send needs at least one FRAME, e.g. 123#DEADBEEF');
-  const intervalS = secondsOption('interval', values.interval) ?? 0;
+  const intervalMs = intOption('interval', values.interval, 0, 3_600_000, 0);
   const channel = values.channel ?? null;
   const frames: CanFrame[] = positionals.map((text) => {
     try {
@@ -70,13 +72,16 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     }
   });
 
-  const bus = io.createBus({ ...multicastBusOptions(values), clock: io.clock });
-  await bus.start();
+  const busOptions = multicastBusOptions(values);
+  const bus = io.createBus({ ...busOptions, clock: io.clock });
+  await startBus(bus, 'send', busOptions);
   try {
     for (const [i, frame] of frames.entries()) {
       if (io.signal.aborted) break;
-      if (i > 0 && intervalS > 0) await delay(intervalS * 1000, io.signal);
-      await bus.sendAsync({ ...frame, timestamp: io.clock() });
+      if (i > 0 && intervalMs > 0) await delay(intervalMs, io.signal);
+      await bus.sendAsync({ ...frame, timestamp: io.clock() }).catch((err: unknown) => {
+        throw explainBusError(err, 'send', busOptions);
+      });
     }
   } finally {
     await bus.close();

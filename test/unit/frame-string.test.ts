@@ -67,6 +67,8 @@ describe('parseFrameString', () => {
     ['3FFFFFFF#00', 'error frame'],
     ['123#ABC', 'whole bytes'],
     ['123#ZZ', 'not hexadecimal'],
+    ['123#XYZ', 'data "XYZ" is not hexadecimal: "X" is not a hex digit'],
+    ['123#DE.AD.B', 'whole bytes'],
     ['123#001122334455667788', 'more than a classic frame carries (8)'],
     ['123##' + '0' + '00'.repeat(65), 'more than a CAN FD frame carries (64)'],
     ['123##', 'flags digit'],

@@ -72,6 +72,20 @@ describe('check-config', () => {
     expect(run.stdout()).toBe('');
   });
 
+  // Issue 12: run warned about a misspelt CMB_* variable, check-config said nothing.
+  it('reports a CMB_* variable no key reads as run does, naming the likely one', async () => {
+    const run = runCliInProcess(['check-config'], undefined, {
+      env: { CMB_MULTICAST_GRUOP: '239.1.2.3', CMB_CAN_INTERFACE: 'vcan3', CMBTEST_IN_VM: '1' },
+    });
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toBe(
+      'can-multicast-bridge check-config: warning: unknown environment variable CMB_MULTICAST_GRUOP ignored (did you mean CMB_MULTICAST_GROUP?)\n',
+    );
+    expect((JSON.parse(run.stdout()) as { can: { interface: string } }).can.interface).toBe(
+      'vcan3',
+    );
+  });
+
   it('exits 78 for a missing file and 64 for a bad --set', async () => {
     const missing = runCliInProcess(['check-config', join(dir, 'nope.json')]);
     expect(await missing.exit).toBe(78);
@@ -82,7 +96,10 @@ describe('check-config', () => {
 });
 
 describe('run', () => {
-  function daemonRun(canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {}) {
+  function daemonRun(
+    canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {},
+    interfaceExists: (name: string) => boolean = (name) => name === 'lo',
+  ) {
     const can = new FakeCanSocket({ interface: 'vcan0', ...canOptions });
     const { factory, sockets } = fakeSocketFactory();
     const logs = logCapture();
@@ -94,6 +111,7 @@ describe('run', () => {
         createLogger: logs.createLogger,
         daemonDeps: {
           createCanSocket: () => can,
+          interfaceExists,
           createMulticast: (options) =>
             new MulticastBus({
               ...options,
@@ -161,7 +179,21 @@ describe('run', () => {
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0' +
-        ' (no such interface: check `ip link show type can` / `type vcan`)\n',
+        ' (no such interface: list the CAN ones with `ip -br link show type can` / `type vcan`)\n',
+    );
+  });
+
+  // Issue 12: the kernel's ENODEV for an interface that is not CAN read "no such interface".
+  it('says an existing interface is not a CAN one (ENODEV from bind)', async () => {
+    const err = Object.assign(new BridgeError('ENODEV', 'bind: no such device'), {
+      errno: -19,
+      syscall: 'bind',
+    });
+    const { run } = daemonRun({ startError: err }, (name) => name === 'vcan0');
+    expect(await run.exit).toBe(69);
+    expect(run.stderr()).toBe(
+      'can-multicast-bridge run: cannot open CAN interface vcan0: bind: no such device' +
+        ' (vcan0 exists but is not a CAN interface: list the CAN ones with `ip -br link show type can` / `type vcan`)\n',
     );
   });
 

@@ -1,0 +1,97 @@
+/**
+ * The built CLI's messages for a host without a usable multicast route (issue 12), as a user sees
+ * them: in a network namespace the test makes, with only `lo` (no multicast route at all) or with
+ * a veth pair whose IPv6 multicast routes were taken away, then put back as the hint says.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ip, NetnsLab, netnsSkipReason } from '../support/netns.js';
+import type { Netns } from '../support/netns.js';
+
+const BIN = fileURLToPath(new URL('../../bin/can-multicast-bridge', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+
+function skipReason(): string | null {
+  const reason = netnsSkipReason('CLI message tests');
+  if (reason !== null) return reason;
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first`);
+  return null;
+}
+const skip = skipReason() !== null;
+const V6 = 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173';
+
+describe.skipIf(skip)('CLI messages without a multicast route', () => {
+  const lab = skip ? null : new NetnsLab('clim');
+  let bare: Netns;
+  let veth: Netns;
+  let ifA: string;
+
+  beforeAll(async () => {
+    bare = await lab!.createNamespace();
+    veth = await lab!.createNamespace();
+    const other = await lab!.createNamespace();
+    [ifA] = await lab!.addVethPair(veth, { ipv4: '10.79.0.1/24' }, other, {
+      ipv4: '10.79.0.2/24',
+    });
+    // The kernel adds `multicast ff00::/8 dev IF table local` per interface; without it an IPv6
+    // join on the default interface fails with ENODEV (as on a host without IPv6 multicast).
+    await ip([
+      '-n',
+      veth.name,
+      '-6',
+      'route',
+      'del',
+      'multicast',
+      'ff00::/8',
+      'dev',
+      ifA,
+      'table',
+      'local',
+    ]);
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  const run = (ns: Netns, args: string[]) => lab!.run(ns, process.execPath, [BIN, ...args]);
+
+  it('dump names the fix for ENODEV on IPv6, exit 69', async () => {
+    const res = await run(veth, ['dump', '--timeout', '0.1']);
+    expect(res.code).toBe(69);
+    expect(res.stderr).toBe(
+      `can-multicast-bridge dump: cannot listen to ${V6} port 43113 (joining the group failed): ENODEV: no interface carries IPv6 multicast by default on this host: use -4 (python-can's IPv4 group), --interface NAME, or add an IPv6 multicast route (ip -6 route add multicast ff00::/8 dev NAME table local)\n`,
+    );
+  });
+
+  it('send says "cannot send", not "cannot join", with the IPv4 fix, exit 69', async () => {
+    const res = await run(bare, ['send', '-4', '123#00']);
+    expect(res.code).toBe(69);
+    expect(res.stderr).toBe(
+      'can-multicast-bridge send: cannot send to 239.74.163.2 port 43113: ENODEV: no interface carries IPv4 multicast by default on this host: use --interface NAME, or add a multicast route (ip route add 224.0.0.0/4 dev NAME)\n',
+    );
+  });
+
+  it('the hint works: -4 on the veth, then the IPv6 route the message names', async () => {
+    const v4 = await run(veth, ['dump', '-4', '--timeout', '0.1']);
+    expect(v4.stderr).toBe('dump: listening to 239.74.163.2 port 43113\ndump: 0 frames\n');
+    expect(v4.code).toBe(0);
+    await ip([
+      '-n',
+      veth.name,
+      '-6',
+      'route',
+      'add',
+      'multicast',
+      'ff00::/8',
+      'dev',
+      ifA,
+      'table',
+      'local',
+    ]);
+    const v6 = await run(veth, ['dump', '--timeout', '0.1']);
+    expect(v6.stderr).toBe(`dump: listening to ${V6} port 43113\ndump: 0 frames\n`);
+    expect(v6.code).toBe(0);
+  });
+});
