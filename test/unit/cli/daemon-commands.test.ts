@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -99,13 +99,14 @@ describe('run', () => {
   function daemonRun(
     canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {},
     interfaceExists: (name: string) => boolean = (name) => name === 'lo',
+    extraArgs: string[] = [],
   ) {
     const can = new FakeCanSocket({ interface: 'vcan0', ...canOptions });
     const { factory, sockets } = fakeSocketFactory();
     const logs = logCapture();
     let ready = false;
     const run = runCliInProcess(
-      ['run', '--can', 'vcan0', '--group', '239.74.163.2', '--sender-id', 'me'],
+      ['run', '--can', 'vcan0', '--group', '239.74.163.2', '--sender-id', 'me', ...extraArgs],
       undefined,
       {
         createLogger: logs.createLogger,
@@ -168,6 +169,26 @@ describe('run', () => {
       toCan: { frames: 1, dropped: { own_sender_id: 1 } },
     });
     expect(logs.lines.map((l) => l.msg)).toContain('bridge stopped');
+  });
+
+  // Issue 12: a script had no way to wait for readiness (the README's first cansend was lost).
+  it('writes --ready-file once both sides are open and removes it at exit', async () => {
+    const file = join(dir, 'ready');
+    const { run, ready } = daemonRun({}, undefined, ['--ready-file', file]);
+    await waitUntil(ready);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    run.abort();
+    expect(await run.exit).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('exits 64 with one line when --ready-file cannot be written, closing what it opened', async () => {
+    const { run, can } = daemonRun({}, undefined, ['--ready-file', join(dir, 'no/such/dir')]);
+    expect(await run.exit).toBe(64);
+    expect(run.stderr()).toBe(
+      `can-multicast-bridge run: cannot write --ready-file ${join(dir, 'no/such/dir')}: ENOENT\n`,
+    );
+    expect(can.state).toBe('closed');
   });
 
   it('exits 69 with one line when the CAN interface cannot be opened', async () => {
