@@ -25,6 +25,7 @@ const code = await runCli(
   {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     createBus: (options) => new MulticastBus(options),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
     signal: controller.signal,
