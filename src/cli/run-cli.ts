@@ -15,8 +15,8 @@ udp_multicast interface.
 Commands:
   run           bridge a SocketCAN interface and a multicast group, both ways (the daemon)
   check-config  validate a configuration and print the effective one
-  dump          print the frames on a multicast group (candump style, or --json)
-  send          send frames written in cansend syntax to a multicast group
+  dump          print the frames on a multicast group (candump style, filters, --json)
+  send          send frames in cansend syntax, or replay a candump log (send -), to a group
 
 Options:
   -h, --help     show this help ('can-multicast-bridge <command> --help': a command's options)

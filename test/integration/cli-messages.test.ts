@@ -73,6 +73,25 @@ describe.skipIf(skip)('CLI messages without a multicast route', () => {
     );
   });
 
+  // Issue 12: the first frames went out, then exit 70 and a stack trace ("too_large").
+  it('send refuses a datagram over 4096 bytes before sending anything: exit 64, one line', async () => {
+    const res = await run(veth, ['send', '-4', '-i', ifA, '--channel', 'c'.repeat(5000), '123#00']);
+    expect(res.stderr).toBe(
+      `can-multicast-bridge send: FRAME 1: invalid frame "123#00": its datagram would exceed python-can's 4096-byte limit (a shorter --channel?)\n`,
+    );
+    expect(res.code).toBe(64);
+  });
+
+  it('send - names the bad line of its input and stops there: exit 64', async () => {
+    const res = await lab!.run(veth, process.execPath, [BIN, 'send', '-4', '-i', ifA, '-'], {
+      input: '# a log\n(1700000000.000000) can0 123#00\n\n124#0G\n125#00\n',
+    });
+    expect(res.stderr).toBe(
+      'can-multicast-bridge send: line 4: invalid frame "124#0G": data "0G" is not hexadecimal: "G" is not a hex digit (0-9, A-F)\n',
+    );
+    expect(res.code).toBe(64);
+  });
+
   it('the hint works: -4 on the veth, then the IPv6 route the message names', async () => {
     const v4 = await run(veth, ['dump', '-4', '--timeout', '0.1']);
     expect(v4.stderr).toBe('dump: listening to 239.74.163.2 port 43113\ndump: 0 frames\n');
