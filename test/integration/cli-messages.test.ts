@@ -3,6 +3,7 @@
  * them: in a network namespace the test makes, with only `lo` (no multicast route at all) or with
  * a veth pair whose IPv6 multicast routes were taken away, then put back as the hint says.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,53 @@ function skipReason(): string | null {
 }
 const skip = skipReason() !== null;
 const V6 = 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173';
+
+/** The built CLI's result, as a shell shows it (these fail before any socket is opened). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('CLI messages, from the built binary (issue 12)', () => {
+  beforeAll(() => {
+    if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first`);
+  });
+
+  it.each([
+    [['dump', '--timeout', '-1'], 'dump: --timeout must be a number of seconds >= 0, got "-1"'],
+    [
+      ['send', '--interval', '-1', '123#00'],
+      'send: --interval must be an integer from 0 to 3600000, got "-1"',
+    ],
+    [['dump', '--bogus'], "dump: unknown option --bogus (see 'can-multicast-bridge dump --help')"],
+    [
+      ['send', '123#XYZ'],
+      'send: FRAME 1: invalid frame "123#XYZ": data "XYZ" is not hexadecimal: "X" is not a hex digit (0-9, A-F)',
+    ],
+  ])('%j: one line, exit 64', (args, message) => {
+    expect(cli(args)).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: `can-multicast-bridge ${message}\n`,
+    });
+  });
+
+  it('check-config reports a misspelt CMB_* variable as run does', () => {
+    const res = cli(['check-config'], { CMB_CAN_INTERFCE: 'vcan0' });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toBe(
+      'can-multicast-bridge check-config: warning: unknown environment variable CMB_CAN_INTERFCE ignored (did you mean CMB_CAN_INTERFACE?)\n',
+    );
+  });
+
+  it('lists --version in the main help; run --help names the default can0', () => {
+    expect(cli(['--help']).stdout).toContain('  -V, --version  print the version\n');
+    expect(cli(['run', '--help']).stdout).toContain('(default can0; e.g. vcan0)');
+  });
+});
 
 describe.skipIf(skip)('CLI messages without a multicast route', () => {
   const lab = skip ? null : new NetnsLab('clim');
