@@ -25,7 +25,10 @@ const code = await runCli(
   {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Only `send -` reads it: a getter, so the other commands never open stdin.
+    get stdin() {
+      return process.stdin;
+    },
     createBus: (options) => new MulticastBus(options),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
     signal: controller.signal,
