@@ -75,6 +75,22 @@ describe.skipIf(skip)('CLI messages without a multicast route', () => {
   let veth: Netns;
   let ifA: string;
 
+  /** The route the kernel adds per interface, and the hint names: `multicast ff00::/8 ... local`. */
+  const v6MulticastRoute = (verb: 'add' | 'del') =>
+    ip([
+      '-n',
+      veth.name,
+      '-6',
+      'route',
+      verb,
+      'multicast',
+      'ff00::/8',
+      'dev',
+      ifA,
+      'table',
+      'local',
+    ]);
+
   beforeAll(async () => {
     bare = await lab!.createNamespace();
     veth = await lab!.createNamespace();
@@ -84,19 +100,7 @@ describe.skipIf(skip)('CLI messages without a multicast route', () => {
     });
     // The kernel adds `multicast ff00::/8 dev IF table local` per interface; without it an IPv6
     // join on the default interface fails with ENODEV (as on a host without IPv6 multicast).
-    await ip([
-      '-n',
-      veth.name,
-      '-6',
-      'route',
-      'del',
-      'multicast',
-      'ff00::/8',
-      'dev',
-      ifA,
-      'table',
-      'local',
-    ]);
+    await v6MulticastRoute('del');
   });
 
   afterAll(async () => {
@@ -144,19 +148,7 @@ describe.skipIf(skip)('CLI messages without a multicast route', () => {
     const v4 = await run(veth, ['dump', '-4', '--timeout', '0.1']);
     expect(v4.stderr).toBe('dump: listening to 239.74.163.2 port 43113\ndump: 0 frames\n');
     expect(v4.code).toBe(0);
-    await ip([
-      '-n',
-      veth.name,
-      '-6',
-      'route',
-      'add',
-      'multicast',
-      'ff00::/8',
-      'dev',
-      ifA,
-      'table',
-      'local',
-    ]);
+    await v6MulticastRoute('add');
     const v6 = await run(veth, ['dump', '--timeout', '0.1']);
     expect(v6.stderr).toBe(`dump: listening to ${V6} port 43113\ndump: 0 frames\n`);
     expect(v6.code).toBe(0);
