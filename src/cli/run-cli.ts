@@ -21,8 +21,9 @@ Commands:
 Options:
   -h, --help     show this help ('can-multicast-bridge <command> --help': a command's options)
   -V, --version  print the version
-Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
-69 socket unavailable, 70 internal error, 78 bad configuration.`;
+
+Exit status: 0 ok, 1 incomplete (dump --count not reached, send --keep-going skipped a line),
+64 bad usage, 69 socket unavailable, 70 internal error, 78 bad configuration.`;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
