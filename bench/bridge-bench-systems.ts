@@ -38,7 +38,7 @@ export interface BridgeSystem {
 
 const BIN = fileURLToPath(new URL('../../bin/can-multicast-bridge', import.meta.url));
 
-/** Our daemon's environment: without CMB_* (the VM sets CMB_IN_VM; the config rejects it). */
+/** Our daemon's environment: without CMB_* (the VM sets CMBTEST_IN_VM; the config rejects it). */
 function daemonEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CMB_')) env[k] = v;

@@ -104,7 +104,7 @@ function findCannelloni(): { path: string | null; note: string } {
   };
 }
 
-if (process.env.CMB_IN_VM === undefined) {
+if (process.env.CMBTEST_IN_VM === undefined) {
   // Host: compile the C helpers here, then run this same script in the test VM (root, vcan,
   // can-gw, python3-can), with the JSON file's folder shared so the file reaches the host.
   buildBenchTools(root);

@@ -206,7 +206,7 @@ function table(title: string, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  if (process.env.CMB_IN_VM !== '1' && !existsSync('/proc/net/can/version')) {
+  if (process.env.CMBTEST_IN_VM !== '1' && !existsSync('/proc/net/can/version')) {
     ensureNpmSocketcan();
     const r = spawnSync(
       join(root, 'test/vm/run.sh'),
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
   gapMs = '0';
   table('send', await sendRows());
   console.log(
-    `\nbench: ${((performance.now() - t0) / 1000).toFixed(1)} s inside ${process.env.CMB_IN_VM === '1' ? 'the test VM (emulated CPU)' : 'this kernel'}`,
+    `\nbench: ${((performance.now() - t0) / 1000).toFixed(1)} s inside ${process.env.CMBTEST_IN_VM === '1' ? 'the test VM (emulated CPU)' : 'this kernel'}`,
   );
 }
 

@@ -29,7 +29,7 @@ function buildIfStale() {
 }
 
 function canRunNative() {
-  if (process.env.CMB_IN_VM === '1') return true;
+  if (process.env.CMBTEST_IN_VM === '1') return true;
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
   const probe = `cmbs${process.pid % 100000}`;
   const add = spawnSync('ip', ['link', 'add', probe, 'type', 'vcan'], { stdio: 'ignore' });

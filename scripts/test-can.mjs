@@ -149,7 +149,7 @@ async function runVm(why) {
 
 const forced = process.env.CMB_CAN_MODE;
 if (forced === 'skip') skip('CMB_CAN_MODE=skip');
-if (process.env.CMB_IN_VM === '1' || forced === 'native') {
+if (process.env.CMBTEST_IN_VM === '1' || forced === 'native') {
   await runNative();
 } else {
   const problem = forced === 'vm' ? 'CMB_CAN_MODE=vm' : nativeVcanProblem();

@@ -5,7 +5,7 @@
  *   123#DEADBEEF        classic, 11-bit id (3 hex digits), data bytes optionally split by '.'
  *   12345678#00         classic, 29-bit id (8 hex digits)
  *   123#R  123#R4       remote frame, optional requested length 0..8
- *   123##1DEADBEEF      CAN FD: one flags nibble (1 = BRS, 2 = ESI) then up to 64 data bytes
+ *   123##1DEADBEEF      CAN FD: one flags nibble (1 = BRS, 2 = ESI, 4 = FDF) then up to 64 bytes
  *   20000004#0000...    error frame: 8 digits with CAN_ERR_FLAG (0x20000000) set
  */
 import { BridgeError } from './errors.js';
@@ -17,6 +17,11 @@ const CAN_ERR_FLAG = 0x20000000;
 /** linux/can.h: flags of `struct canfd_frame`. */
 const CANFD_BRS = 0x01;
 const CANFD_ESI = 0x02;
+/**
+ * linux/can.h: "mark CAN FD for dual use of struct canfd_frame" (Linux >= 6.0 sets it on every FD
+ * frame, so `candump -L` logs show `##5` where cansend wrote `##1`). Accepted and implied.
+ */
+const CANFD_FDF = 0x04;
 
 function fail(text: string, why: string): never {
   throw new BridgeError('ERR_FRAME_SYNTAX', `invalid frame "${text}": ${why}`);
@@ -75,15 +80,19 @@ export function parseFrameString(text: string, channel: CanChannel = null): CanF
     if (flagText === '')
       fail(text, 'CAN FD frame needs a flags digit after ##, e.g. 123##1 or 123##0');
     flags = hexValue(text, flagText, 'CAN FD flags');
-    if (flags & ~(CANFD_BRS | CANFD_ESI)) {
-      fail(text, `CAN FD flags ${flagText} has unknown bits (1 = BRS, 2 = ESI)`);
+    if (flags & ~(CANFD_BRS | CANFD_ESI | CANFD_FDF)) {
+      fail(text, `CAN FD flags ${flagText} has unknown bits (1 = BRS, 2 = ESI, 4 = FDF)`);
     }
     rest = rest.slice(2);
   }
 
   const hex = rest.replace(/\./g, '');
+  // Non-hex characters first: "XYZ" is not hex at all, whatever its length.
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  if (bad !== null) {
+    fail(text, `data "${rest}" is not hexadecimal: "${bad[0]}" is not a hex digit (0-9, A-F)`);
+  }
   if (hex.length % 2 !== 0) fail(text, 'data must be whole bytes (an even number of hex digits)');
-  if (hex !== '' && !/^[0-9a-fA-F]+$/.test(hex)) fail(text, `data "${rest}" is not hexadecimal`);
   const data = Uint8Array.from(Buffer.from(hex, 'hex'));
   const max = isFd ? CANFD_MAX_DLEN : CAN_MAX_DLEN;
   if (data.length > max) {

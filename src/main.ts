@@ -44,6 +44,10 @@ const code = await runCli(
   {
     stdout: process.stdout,
     stderr,
+    // Only `send -` reads it: a getter, so the other commands never open stdin.
+    get stdin() {
+      return process.stdin;
+    },
     createLogger: (level) => createLogger({ level, journal: journalStdout }),
     createBus: (options, deps) => new MulticastBus(options, deps),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,

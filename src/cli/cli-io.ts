@@ -1,4 +1,5 @@
 /** What a CLI command needs from its process: injected, so tests run commands in-process. */
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../config/formats.js';
 import type { DaemonDeps } from '../daemon/daemon.js';
@@ -12,6 +13,8 @@ export interface Writable {
 export interface CliIo {
   stdout: Writable;
   stderr: Writable;
+  /** What `send -` reads its lines from; default none (the entry point passes process.stdin). */
+  stdin?: Readable;
   /** Creates the multicast endpoint; tests pass one on loopback or in a namespace. */
   createBus: (options: MulticastBusOptions, deps: MulticastBusDeps) => MulticastBus;
   /** Seconds since the epoch, float. */

@@ -28,7 +28,7 @@ const KEY_OF_OPTION: Record<string, string> = {
 export const CONFIG_OPTIONS_HELP = `Configuration (later wins: defaults, the file, CMB_* environment variables, options):
   -c, --config FILE      JSON config file (keys: config/README.md; example: config/example.json)
       --set KEY=VALUE    set any config key, e.g. --set txQueue.size=2000 (repeatable)
-      --can IFACE        can.interface (e.g. can0, vcan0)
+      --can IFACE        can.interface, the CAN interface (default can0; e.g. vcan0)
   -g, --group ADDR       multicast.group
   -p, --port N           multicast.port
   -i, --interface NAME   multicast.interface (network interface)

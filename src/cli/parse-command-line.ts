@@ -8,11 +8,13 @@ import {
   DEFAULT_PORT,
 } from '../multicast/defaults.js';
 import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import { describeOptionProblem, joinNegativeValues } from './option-problems.js';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-const STRICT = { allowPositionals: true, strict: true } as const;
+/** What every command passes to parseArgs besides its args and options. */
+export const STRICT = { allowPositionals: true, strict: true } as const;
 
 /** The options every multicast command takes. */
 export const MULTICAST_OPTIONS = {
@@ -35,16 +37,27 @@ export const MULTICAST_OPTIONS_HELP = `Multicast options:
   -h, --help             show this help`;
 
 /**
- * Runs a strict `parseArgs` (called by the command, so its types stay precise); its errors become
- * UsageErrors naming the option.
+ * Runs a strict `parseArgs` on `args` (called by the command, so its types stay precise), after
+ * joining negative numbers to their option (`--timeout -1` → `--timeout=-1`, so the value's own
+ * check answers); its errors become one-line UsageErrors in our words naming the option.
  */
-export function parseCommandLine<T>(parse: (strict: typeof STRICT) => T): T {
+export function parseCommandLine<T>(
+  command: string,
+  args: readonly string[],
+  options: Options,
+  parse: (args: string[]) => T,
+): T {
+  const joined = joinNegativeValues(args, options);
   try {
-    return parse(STRICT);
+    return parse(joined);
   } catch (err) {
     const code = errorCode(err);
     if (code !== undefined && code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError((err as Error).message, { cause: err });
+      const ours = describeOptionProblem(command, joined, options);
+      const theirs = ((err as Error).message.split('\n')[0] ?? '').trim();
+      throw new UsageError(ours ?? `${theirs} (see 'can-multicast-bridge ${command} --help')`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -15,12 +15,15 @@ udp_multicast interface.
 Commands:
   run           bridge a SocketCAN interface and a multicast group, both ways (the daemon)
   check-config  validate a configuration and print the effective one
-  dump          print the frames on a multicast group (candump style, or --json)
-  send          send frames written in cansend syntax to a multicast group
+  dump          print the frames on a multicast group (candump style, filters, --json)
+  send          send frames in cansend syntax, or replay a candump log (send -), to a group
 
-Run 'can-multicast-bridge <command> --help' for a command's options.
-Exit status: 0 ok, 1 incomplete (e.g. dump --count not reached), 64 bad usage,
-69 socket unavailable, 70 internal error, 78 bad configuration.`;
+Options:
+  -h, --help     show this help ('can-multicast-bridge <command> --help': a command's options)
+  -V, --version  print the version
+
+Exit status: 0 ok, 1 incomplete (dump --count not reached, send --keep-going skipped a line),
+64 bad usage, 69 socket unavailable, 70 internal error, 78 bad configuration.`;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 

@@ -1,13 +1,15 @@
 /** `can-multicast-bridge run`: the bridge daemon, until SIGTERM / SIGINT. */
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig, unknownEnvVariables } from '../config/load-config.js';
 import { Daemon } from '../daemon/daemon.js';
+import { errorCode } from '../errors.js';
 import { createLogger } from '../log/create-logger.js';
 import { SystemdNotifier } from '../systemd/notify.js';
 import type { CliIo } from './cli-io.js';
 import { CONFIG_OPTIONS, CONFIG_OPTIONS_HELP, configOverrides } from './config-options.js';
 import { EX_SOFTWARE, EXIT_OK } from './exit-codes.js';
-import { parseCommandLine } from './parse-command-line.js';
+import { parseCommandLine, STRICT } from './parse-command-line.js';
 import { UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: can-multicast-bridge run [options]
@@ -19,14 +21,18 @@ every valid frame from the group is written to CAN. Logs JSON lines to stdout.
 Example: can-multicast-bridge run --can vcan0 --group 239.74.163.2
 
 ${CONFIG_OPTIONS_HELP}
+      --ready-file FILE  write FILE (the process id) once both sides are open, and remove it at
+                         exit: a script waits for it before sending (systemd: Type=notify instead)
 
 On SIGTERM/SIGINT it stops reading, flushes what is queued (bounded), logs the final statistics
 and exits 0. Exit status: 69 when the CAN interface, the multicast socket or the metrics port
 cannot be opened, 70 on a fatal error while running, 78 for a bad configuration.`;
 
+const RUN_OPTIONS = { ...CONFIG_OPTIONS, 'ready-file': { type: 'string' } } as const;
+
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine((strict) =>
-    parseArgs({ args, options: CONFIG_OPTIONS, ...strict }),
+  const { values, positionals } = parseCommandLine('run', args, RUN_OPTIONS, (a) =>
+    parseArgs({ args: a, options: RUN_OPTIONS, ...STRICT }),
   );
   if (values.help === true) {
     io.stdout.write(`${RUN_HELP}\n`);
@@ -61,10 +67,26 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   await daemon.start();
   const m = config.multicast;
   notifier.ready(`bridging ${config.can.interface} and ${m.group} port ${m.port}`);
+  const readyFile = values['ready-file'];
+  if (readyFile !== undefined) {
+    try {
+      writeFileSync(readyFile, `${process.pid}\n`);
+    } catch (err) {
+      notifier.close();
+      await daemon.close();
+      throw new UsageError(
+        `cannot write --ready-file ${readyFile}: ${errorCode(err) ?? String(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
   io.onReady?.();
   if (!io.signal.aborted) await stopped;
   notifier.stopping();
   await daemon.close();
   notifier.close();
+  if (readyFile !== undefined) rmSync(readyFile, { force: true });
   return fatal === null ? EXIT_OK : EX_SOFTWARE;
 }

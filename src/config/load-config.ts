@@ -287,8 +287,8 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     walk(readConfigFile(file), '');
   }
 
-  // Other CMB_ variables are not errors: the test harness uses some (CMB_IN_VM, CMB_VM_*) and
-  // daemons inherit them. `unknownEnvVariables` lists them for a warning.
+  // Other CMB_ variables are not errors (a daemon may inherit a stray one); `unknownEnvVariables`
+  // lists them for a warning. The test harness keeps its own out of CMB_* (CMBTEST_IN_VM).
   for (const [name, text] of Object.entries(options.env ?? process.env)) {
     const spec = byEnv.get(name);
     if (spec && text !== undefined) {

@@ -6,6 +6,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BridgeStats } from '../bridge/bridge.js';
 import type { CanBusState } from '../bridge/bus-state.js';
 import type { CanSocketState } from '../socketcan/can-socket-like.js';
+import { DROP_REASONS } from './drop-reasons.js';
 import { assessHealth } from './health.js';
 import type { HealthSnapshot, MulticastSideState } from './health.js';
 
@@ -84,6 +85,8 @@ export function createBridgeMetrics(
       s: BridgeStats,
       set: (labels: Partial<Record<L, string>>, value: number) => void,
     ) => void,
+    /** Series that exist from the start, at 0 until counted. */
+    zeroSeries: readonly Partial<Record<L, string>>[] = [],
   ): void {
     new Counter({
       name,
@@ -92,6 +95,7 @@ export function createBridgeMetrics(
       registers,
       collect() {
         this.reset();
+        for (const labels of zeroSeries) this.inc(labels, 0);
         const s = stats();
         if (s === null) return;
         read(s, (labels, value) => this.inc(labels, value));
@@ -129,6 +133,9 @@ export function createBridgeMetrics(
         set({ direction: reason === 'send_queue_full' ? 'to_multicast' : 'to_can', reason }, n);
       }
     },
+    Object.entries(DROP_REASONS).flatMap(([direction, reasons]) =>
+      reasons.map((reason) => ({ direction, reason })),
+    ),
   );
   mirrorCounter(
     'cmb_can_kernel_drops_total',

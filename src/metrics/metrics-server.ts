@@ -27,6 +27,15 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** What `GET /` answers: links to the two endpoints. */
+export const INDEX_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>can-multicast-bridge</title></head>
+<body><h1>can-multicast-bridge</h1>
+<ul><li><a href="metrics">/metrics</a> (Prometheus text format)</li>
+<li><a href="healthz">/healthz</a> (200 when both sides are open, else 503; JSON)</li></ul>
+</body></html>
+`;
+
 export class MetricsServer {
   readonly #host: string;
   readonly #port: number;
@@ -132,6 +141,12 @@ export class MetricsServer {
         'cache-control': 'no-store',
       });
       res.end(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (path === '/') {
+      // A browser pointed at the port finds its way (Prometheus exporters commonly serve this).
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(INDEX_PAGE);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

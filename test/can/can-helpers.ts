@@ -18,7 +18,7 @@ export const execFileP = promisify(execFile);
  * True when this kernel can run the tests: the VM, or a host where scripts/test-can.mjs found (or
  * created) vcan0, as test/can/vm-smoke.test.ts decides.
  */
-export const canAvailable = process.env.CMB_IN_VM === '1' || existsSync('/sys/class/net/vcan0');
+export const canAvailable = process.env.CMBTEST_IN_VM === '1' || existsSync('/sys/class/net/vcan0');
 
 /** Skips the file visibly off the VM; in CI a skip is a failure. */
 export function skipReason(): string | null {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);
 const ci = process.env.CI === 'true' || process.env.CI === '1';
-const inVm = process.env.CMB_IN_VM === '1';
+const inVm = process.env.CMBTEST_IN_VM === '1';
 const hasVcan0 = existsSync('/sys/class/net/vcan0');
 const noCan = hasVcan0
   ? null

@@ -165,11 +165,12 @@ describe.skipIf(skip)('CLI interop with python-can 4.1 across two namespaces', (
     });
   });
 
+  // Regression (issue 12): "XYZ" was reported as odd length ("whole bytes"), not as non-hex.
   it('send with a bad frame prints one line, exits 64 and sends nothing', async () => {
     const res = await lab!.run(nsA, process.execPath, [BIN, 'send', '-4', '123#00', '123#XYZ']);
     expect(res.code).toBe(64);
     expect(res.stderr.trim()).toBe(
-      'can-multicast-bridge send: invalid frame "123#XYZ": data must be whole bytes (an even number of hex digits)',
+      'can-multicast-bridge send: FRAME 2: invalid frame "123#XYZ": data "XYZ" is not hexadecimal: "X" is not a hex digit (0-9, A-F)',
     );
   });
 });

@@ -24,6 +24,18 @@ describe('parseFrameString', () => {
     ['123#r8', { arbitrationId: 0x123, isExtendedId: false, isRemoteFrame: true, dlc: 8 }],
     ['1FFFFFFF#R3', { arbitrationId: 0x1fffffff, isRemoteFrame: true, dlc: 3 }],
     ['123##0', { arbitrationId: 0x123, isExtendedId: false, isFd: true }],
+    // CANFD_FDF (4), which Linux >= 6.0 sets on every FD frame, as candump -L logs show it.
+    [
+      '123##5AA',
+      {
+        arbitrationId: 0x123,
+        isExtendedId: false,
+        isFd: true,
+        bitrateSwitch: true,
+        data: Uint8Array.of(0xaa),
+        dlc: 1,
+      },
+    ],
     [
       '123##1AA',
       { arbitrationId: 0x123, isExtendedId: false, isFd: true, bitrateSwitch: true, data: b(0xaa) },
@@ -67,10 +79,12 @@ describe('parseFrameString', () => {
     ['3FFFFFFF#00', 'error frame'],
     ['123#ABC', 'whole bytes'],
     ['123#ZZ', 'not hexadecimal'],
+    ['123#XYZ', 'data "XYZ" is not hexadecimal: "X" is not a hex digit'],
+    ['123#DE.AD.B', 'whole bytes'],
     ['123#001122334455667788', 'more than a classic frame carries (8)'],
     ['123##' + '0' + '00'.repeat(65), 'more than a CAN FD frame carries (64)'],
     ['123##', 'flags digit'],
-    ['123##4', 'unknown bits'],
+    ['123##8', 'unknown bits'],
     ['123#R9', 'not 0..8'],
     ['123#RX', 'not 0..8'],
     ['20000004#R', 'cannot be a remote frame'],

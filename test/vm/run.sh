@@ -17,7 +17,7 @@
 # Inside: cwd = the current directory; the project folder (and the current directory, and
 # $TMPDIR when set) are shared read-write at the same path; the rest of this machine's root is
 # read-only with a tmpfs overlay (writes vanish). Network: lo (multicast, 224.0.0.0/4 route),
-# dummy0 (multicast, IPv6), vcan0 and vcan1 (mtu 72). CMB_IN_VM=1 is set.
+# dummy0 (multicast, IPv6), vcan0 and vcan1 (mtu 72). CMBTEST_IN_VM=1 is set.
 # Exit status: the command's; 124 on timeout; 125 when the VM failed (console tail printed).
 set -uo pipefail
 
@@ -153,11 +153,15 @@ done
 touch "$JOB/shares"
 echo "${CMB_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
 
-# The job: cwd, environment (a allow-list plus CMB_*, VITEST*, npm_config_*, --env), command.
+# The job: cwd, environment (a allow-list plus CMB_* but the harness's, VITEST*, npm_config_*,
+# --env), command.
 {
   printf 'cd %q || exit 125\n' "$CWD"
   while IFS= read -r name; do
     case $name in
+    # The harness's own knobs are read on this side only: no daemon in the guest should see (and
+    # warn about) them. CMBTEST_IN_VM (below) is outside CMB_* for the same reason.
+    CMB_VM_* | CMB_CAN_MODE) ;;
     PATH | HOME | USER | LOGNAME | LANG | LC_* | TZ | TERM | CI | FORCE_COLOR | NO_COLOR | \
       NODE_OPTIONS | NODE_ENV | NODE_PATH | DEBUG | TMPDIR | GITHUB_* | CMB_* | VITEST* | \
       npm_config_*)
@@ -168,7 +172,7 @@ echo "${CMB_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
   for name in "${ENVS[@]}"; do
     [[ -v $name ]] && printf 'export %s=%q\n' "$name" "${!name}"
   done
-  printf 'export CMB_IN_VM=1\n'
+  printf 'export CMBTEST_IN_VM=1\n'
   printf 'exec'
   printf ' %q' "$@"
   printf '\n'

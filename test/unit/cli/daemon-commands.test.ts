@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -72,6 +72,20 @@ describe('check-config', () => {
     expect(run.stdout()).toBe('');
   });
 
+  // Issue 12: run warned about a misspelt CMB_* variable, check-config said nothing.
+  it('reports a CMB_* variable no key reads as run does, naming the likely one', async () => {
+    const run = runCliInProcess(['check-config'], undefined, {
+      env: { CMB_MULTICAST_GRUOP: '239.1.2.3', CMB_CAN_INTERFACE: 'vcan3', CMBTEST_IN_VM: '1' },
+    });
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toBe(
+      'can-multicast-bridge check-config: warning: unknown environment variable CMB_MULTICAST_GRUOP ignored (did you mean CMB_MULTICAST_GROUP?)\n',
+    );
+    expect((JSON.parse(run.stdout()) as { can: { interface: string } }).can.interface).toBe(
+      'vcan3',
+    );
+  });
+
   it('exits 78 for a missing file and 64 for a bad --set', async () => {
     const missing = runCliInProcess(['check-config', join(dir, 'nope.json')]);
     expect(await missing.exit).toBe(78);
@@ -82,18 +96,23 @@ describe('check-config', () => {
 });
 
 describe('run', () => {
-  function daemonRun(canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {}) {
+  function daemonRun(
+    canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {},
+    interfaceExists: (name: string) => boolean = (name) => name === 'lo',
+    extraArgs: string[] = [],
+  ) {
     const can = new FakeCanSocket({ interface: 'vcan0', ...canOptions });
     const { factory, sockets } = fakeSocketFactory();
     const logs = logCapture();
     let ready = false;
     const run = runCliInProcess(
-      ['run', '--can', 'vcan0', '--group', '239.74.163.2', '--sender-id', 'me'],
+      ['run', '--can', 'vcan0', '--group', '239.74.163.2', '--sender-id', 'me', ...extraArgs],
       undefined,
       {
         createLogger: logs.createLogger,
         daemonDeps: {
           createCanSocket: () => can,
+          interfaceExists,
           createMulticast: (options, deps) =>
             new MulticastBus(options, {
               ...deps,
@@ -154,6 +173,26 @@ describe('run', () => {
     expect(logs.lines.map((l) => l.msg)).toContain('bridge stopped');
   });
 
+  // Issue 12: a script had no way to wait for readiness (the README's first cansend was lost).
+  it('writes --ready-file once both sides are open and removes it at exit', async () => {
+    const file = join(dir, 'ready');
+    const { run, ready } = daemonRun({}, undefined, ['--ready-file', file]);
+    await waitUntil(ready);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    run.abort();
+    expect(await run.exit).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('exits 64 with one line when --ready-file cannot be written, closing what it opened', async () => {
+    const { run, can } = daemonRun({}, undefined, ['--ready-file', join(dir, 'no/such/dir')]);
+    expect(await run.exit).toBe(64);
+    expect(run.stderr()).toBe(
+      `can-multicast-bridge run: cannot write --ready-file ${join(dir, 'no/such/dir')}: ENOENT\n`,
+    );
+    expect(can.state).toBe('closed');
+  });
+
   it('exits 69 with one line when the CAN interface cannot be opened', async () => {
     const err = Object.assign(new BridgeError('ENODEV', 'no such device: vcan0'), {
       errno: -19,
@@ -163,7 +202,21 @@ describe('run', () => {
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0' +
-        ' (no such interface: check `ip link show type can` / `type vcan`)\n',
+        ' (no such interface: list the CAN ones with `ip -br link show type can` / `type vcan`)\n',
+    );
+  });
+
+  // Issue 12: the kernel's ENODEV for an interface that is not CAN read "no such interface".
+  it('says an existing interface is not a CAN one (ENODEV from bind)', async () => {
+    const err = Object.assign(new BridgeError('ENODEV', 'bind: no such device'), {
+      errno: -19,
+      syscall: 'bind',
+    });
+    const { run } = daemonRun({ startError: err }, (name) => name === 'vcan0');
+    expect(await run.exit).toBe(69);
+    expect(run.stderr()).toBe(
+      'can-multicast-bridge run: cannot open CAN interface vcan0: bind: no such device' +
+        ' (vcan0 exists but is not a CAN interface: list the CAN ones with `ip -br link show type can` / `type vcan`)\n',
     );
   });
 

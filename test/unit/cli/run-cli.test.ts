@@ -23,9 +23,10 @@ describe('runCli', () => {
 
   it.each([
     [['frobnicate'], 'unknown command "frobnicate"'],
-    [['dump', '--bogus'], "Unknown option '--bogus'"],
+    [['dump', '--bogus'], "unknown option --bogus (see 'can-multicast-bridge dump --help')"],
     [['dump', '--count', 'x'], '--count must be an integer'],
     [['dump', '--timeout=-1'], '--timeout must be a number of seconds'],
+    [['send', '123#XYZ'], 'data "XYZ" is not hexadecimal: "X" is not a hex digit'],
     [['dump', 'extra'], 'dump takes no arguments'],
     [['send'], 'send needs at least one FRAME'],
     [
@@ -43,6 +44,43 @@ describe('runCli', () => {
     expect(run.stderr()).toContain(message);
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
     expect(run.sockets.flatMap((s) => s.sent)).toEqual([]);
+  });
+
+  // Issue 12: node:util parseArgs' own texts span three lines (one has an unbalanced quote).
+  it.each([
+    [['dump', '--timeout', '-1'], 'dump: --timeout must be a number of seconds >= 0, got "-1"'],
+    [['dump', '-T', '-1'], 'dump: --timeout must be a number of seconds >= 0, got "-1"'],
+    [['send', '--interval', '-1', '123#00'], 'send: --interval must be an integer from 0 to'],
+    [['dump', '--bogus'], "dump: unknown option --bogus (see 'can-multicast-bridge dump --help')"],
+    [['dump', '-x'], "dump: unknown option -x (see 'can-multicast-bridge dump --help')"],
+    [['dump', '-4jx'], 'dump: unknown option -x in "-4jx"'],
+    [['dump', '--json=yes'], 'dump: --json takes no value, got "--json=yes"'],
+    [
+      ['dump', '--timeout'],
+      "dump: --timeout needs a value (see 'can-multicast-bridge dump --help')",
+    ],
+    [
+      ['send', '--channel', '-x', '123#00'],
+      `send: --channel needs a value, got the option "-x" (a value starting with '-' is written --channel=-x)`,
+    ],
+    [['run', '--nope'], "run: unknown option --nope (see 'can-multicast-bridge run --help')"],
+    [['check-config', '--set'], 'check-config: --set needs a value'],
+  ])('says %j in one line of its own words, exit 64', async (argv, message) => {
+    const run = runCliInProcess(argv);
+    expect(await run.exit).toBe(64);
+    expect(run.stderr()).toMatch(/^can-multicast-bridge [^\n]+\n$/);
+    expect(run.stderr()).toContain(`can-multicast-bridge ${message}`);
+  });
+
+  it('lists --version in the top-level help and the default CAN interface in run --help', async () => {
+    const main = runCliInProcess(['--help']);
+    expect(await main.exit).toBe(0);
+    expect(main.stdout()).toContain('-V, --version  print the version');
+    const run = runCliInProcess(['run', '--help']);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toContain(
+      '--can IFACE        can.interface, the CAN interface (default can0',
+    );
   });
 
   it('send writes one python-can datagram per frame to the group, timestamped now', async () => {

@@ -113,11 +113,18 @@ describe('loadConfig precedence', () => {
     expect(cfg.can.interface).toBe('can0');
   });
 
+  // Issue 12: the test VM's own variable (was CMB_IN_VM) made every daemon in it warn.
   it('ignores CMB_ variables no key reads, and unknownEnvVariables lists them', () => {
-    const env = { CMB_IN_VM: '1', CMB_MULTICAST_GRUOP: 'ff02::1', CMB_CAN_FD: 'false', PATH: '/x' };
+    const env = {
+      CMBTEST_IN_VM: '1',
+      CMB_LOG_LEVLE: 'debug',
+      CMB_MULTICAST_GRUOP: 'ff02::1',
+      CMB_CAN_FD: 'false',
+      PATH: '/x',
+    };
     expect(loadConfig({ env }).can.fd).toBe(false);
     expect(unknownEnvVariables(env)).toEqual([
-      { name: 'CMB_IN_VM' },
+      { name: 'CMB_LOG_LEVLE', didYouMean: 'CMB_LOG_LEVEL' },
       { name: 'CMB_MULTICAST_GRUOP', didYouMean: 'CMB_MULTICAST_GROUP' },
     ]);
     expect(unknownEnvVariables({ CMB_CAN_INTERFACE: 'x' })).toEqual([]);

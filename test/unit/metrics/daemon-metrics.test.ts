@@ -14,6 +14,7 @@ import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
 import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
+import { DROP_REASONS } from '../../../src/metrics/drop-reasons.js';
 
 const daemons: Daemon[] = [];
 const servers: Server[] = [];
@@ -93,6 +94,20 @@ describe('Daemon metrics endpoint', () => {
     const before = await get(daemon, '/metrics');
     expect(sample(before.body, 'cmb_frames_total{direction="to_can"}')).toBe(0);
     expect(before.body).not.toContain('cmb_last_frame_age_seconds{');
+    // Issue 12: every direction and reason has its series at 0 before the first drop (rate()
+    // over an absent series is "no data", so an alert would not fire on the first drops).
+    for (const [direction, reasons] of Object.entries(DROP_REASONS)) {
+      for (const reason of reasons) {
+        const series = `cmb_dropped_total{direction="${direction}",reason="${reason}"}`;
+        expect([series, sample(before.body, series)]).toEqual([series, 0]);
+      }
+    }
+    expect(DROP_REASONS.to_multicast).toEqual(
+      expect.arrayContaining(['disabled', 'filtered', 'error_frame', 'invalid', 'send_failed']),
+    );
+    expect(DROP_REASONS.to_can).toEqual(
+      expect.arrayContaining(['own_sender_id', 'queue_full', 'bus_off', 'not_a_map', 'own_echo']),
+    );
 
     can.receive([std(0x100, [1, 2, 3]), std(0x101, [4])]);
     const from = { address: '10.0.0.2', port: 43113 };

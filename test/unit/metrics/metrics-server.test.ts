@@ -47,10 +47,22 @@ describe('assessHealth', () => {
 });
 
 describe('MetricsServer', () => {
+  // Issue 12: `/` answered 404 with an empty body.
+  it('serves a page linking /metrics and /healthz at /', async () => {
+    const { url } = await serve();
+    const res = await fetch(url('/'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const page = await res.text();
+    expect(page).toContain('<a href="metrics">/metrics</a>');
+    expect(page).toContain('<a href="healthz">/healthz</a>');
+  });
+
   it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
     const { url } = await serve();
-    const notFound = await fetch(url('/'));
+    const notFound = await fetch(url('/nope'));
     expect(notFound.status).toBe(404);
+    expect(await notFound.text()).toBe('not found: try /metrics or /healthz\n');
     const post = await fetch(url('/metrics'), { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
