@@ -12,8 +12,8 @@ import {
   EX_UNAVAILABLE,
   EX_USAGE,
   EXIT_INCOMPLETE,
+  EXIT_OK,
 } from './cli/exit-codes.js';
-import { EXIT_OK } from './cli/exit-codes.js';
 
 /** One code of the catalogue. */
 export interface ErrorCatalogueEntry {
