@@ -44,7 +44,8 @@ export const ERROR_CATALOGUE = {
   ERR_INVALID_OPTION: {
     exit: EX_USAGE,
     from: 'ts',
-    description: 'a multicast bus option is out of range (port, hop limit, buffer sizes)',
+    description:
+      'a multicast bus option is unusable: port, hop limit, buffer size, a link-local group without an interface',
   },
   ERR_UNKNOWN_INTERFACE: {
     exit: EX_USAGE,
@@ -114,7 +115,7 @@ export const ERROR_CATALOGUE = {
   ERR_CAN_SOCKET_CLOSED: {
     exit: EX_SOFTWARE,
     from: 'both',
-    description: 'a frame was sent on a CAN socket that is closed or not started',
+    description: 'a CAN socket was started or sent on after it was closed',
   },
   ERR_CAN_FD_UNSUPPORTED: {
     exit: EX_SOFTWARE,
