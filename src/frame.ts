@@ -2,6 +2,7 @@
  * The CAN frame as the project carries it: python-can's `can.Message` fields in camelCase.
  * Pure data and validation; nothing here touches a socket.
  */
+import { BridgeRangeError } from './errors.js';
 
 /** python-can's `channel`: whatever the sending program put there (kept as sent by receivers). */
 export type CanChannel = string | number | null;
@@ -58,7 +59,7 @@ const PADDED_FD_LENGTH: readonly number[] = (() => {
  */
 export function canFdPaddedLength(len: number): number {
   const padded = PADDED_FD_LENGTH[len];
-  if (padded === undefined) throw new RangeError(`no CAN FD length holds ${len} bytes`);
+  if (padded === undefined) throw new BridgeRangeError(`no CAN FD length holds ${len} bytes`);
   return padded;
 }
 

@@ -8,6 +8,7 @@
  * `_recv_internal`). Where python would coerce a nonsensical type (a bool as an id, an int as
  * `data`), this decoder is stricter and reports `wrong_type`.
  */
+import { BridgeError } from '../errors.js';
 import { validateFrameFields } from '../frame.js';
 import type { CanChannel, CanFrame, FrameFault } from '../frame.js';
 import { channelText } from './channel-text.js';
@@ -69,7 +70,7 @@ const scratchF64 = new Float64Array(1);
 const scratchF32 = new Float32Array(scratchF64.buffer, 0, 1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
-  throw new Error('decode-datagram assumes a little-endian host');
+  throw new BridgeError('ERR_UNSUPPORTED_HOST', 'decode-datagram assumes a little-endian host');
 }
 
 /** Thrown internally to unwind the parser; never escapes `decodeDatagram`. */

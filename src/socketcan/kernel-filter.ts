@@ -2,6 +2,7 @@
  * Kernel receive filters (linux/can.h `struct can_filter`, set with CAN_RAW_FILTER): a frame passes
  * when `received_can_id & can_mask == can_id & can_mask`; CAN_INV_FILTER in `can_id` inverts it.
  */
+import { BridgeRangeError } from '../errors.js';
 import { CAN_EFF_MASK, CAN_SFF_MASK } from '../frame.js';
 import { CAN_EFF_FLAG, CAN_INV_FILTER, CAN_RTR_FLAG } from '../can/linux-can.js';
 
@@ -49,7 +50,7 @@ export function canIdFilter(match: CanIdMatch): CanKernelFilter {
 /** The (can_id, can_mask) pairs the addon passes to setsockopt(CAN_RAW_FILTER). */
 export function kernelFilterArray(filters: readonly CanKernelFilter[]): Uint32Array {
   if (filters.length > CAN_RAW_FILTER_MAX) {
-    throw new RangeError(`at most ${CAN_RAW_FILTER_MAX} CAN filters (linux/can/raw.h)`);
+    throw new BridgeRangeError(`at most ${CAN_RAW_FILTER_MAX} CAN filters (linux/can/raw.h)`);
   }
   const out = new Uint32Array(filters.length * 2);
   filters.forEach((f, i) => {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { BridgeError } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
@@ -194,7 +193,8 @@ describe('run', () => {
   });
 
   it('exits 69 with one line when the CAN interface cannot be opened', async () => {
-    const err = Object.assign(new BridgeError('ENODEV', 'no such device: vcan0'), {
+    const err = Object.assign(new Error('no such device: vcan0'), {
+      code: 'ENODEV',
       errno: -19,
       syscall: 'if_nametoindex',
     });
@@ -208,7 +208,8 @@ describe('run', () => {
 
   // Issue 12: the kernel's ENODEV for an interface that is not CAN read "no such interface".
   it('says an existing interface is not a CAN one (ENODEV from bind)', async () => {
-    const err = Object.assign(new BridgeError('ENODEV', 'bind: no such device'), {
+    const err = Object.assign(new Error('bind: no such device'), {
+      code: 'ENODEV',
       errno: -19,
       syscall: 'bind',
     });
