@@ -4,8 +4,8 @@ import { makeFrame } from '../../../src/frame.js';
 import type { CanTxDropReason } from '../../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
-import { FakeKernel } from './fake-raw-binding.js';
-import { nextTurn, useFakeTimersButImmediate } from './loop-turn.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
+import { nextTurn, useFakeTimersButImmediate } from '../../support/loop-turn.js';
 
 const frame = (id: number) =>
   makeFrame({ arbitrationId: id, isExtendedId: false, data: Uint8Array.of(id) });

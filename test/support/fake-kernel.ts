@@ -8,10 +8,10 @@ import type {
   RawCanSocketHandle,
   RawCanSocketOptions,
   RecordLayout,
-} from '../../../src/native/native-binding.js';
-import { CAN_RECORD_LAYOUT } from '../../../src/socketcan/record-layout.js';
-import type { InterfaceInfo } from '../../../src/socketcan/interface-probe.js';
-import { canSystemError } from '../../../src/socketcan/system-error.js';
+} from '../../src/native/native-binding.js';
+import { CAN_RECORD_LAYOUT } from '../../src/socketcan/record-layout.js';
+import type { InterfaceInfo } from '../../src/socketcan/interface-probe.js';
+import { canSystemError } from '../../src/socketcan/system-error.js';
 
 export const layout: RecordLayout = CAN_RECORD_LAYOUT;
 
