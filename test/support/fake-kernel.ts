@@ -1,8 +1,11 @@
 /**
- * A scripted stand-in for the native addon, for unit tests of `CanSocket`'s policy: interfaces
- * live in a map, sends are recorded (as kernel bytes) or fail with a scripted errno.
+ * The fake at the addon's CAN boundary (native/src/raw_can_socket.h), as test/support/
+ * fake-udp-socket.ts is at the UDP one: tests run the real `CanSocket` (and the relay above it) on
+ * it. Interfaces live in a map, sends are recorded (as kernel bytes) or fail with a scripted errno,
+ * received frames are written into the handle's record buffer as the addon's recvmmsg does.
  */
 import { constants } from 'node:os';
+import type { CanFrame } from '../../src/frame.js';
 import type {
   NativeBinding,
   RawCanSocketHandle,
@@ -11,6 +14,7 @@ import type {
 } from '../../src/native/native-binding.js';
 import { CAN_RECORD_LAYOUT } from '../../src/socketcan/record-layout.js';
 import type { InterfaceInfo } from '../../src/socketcan/interface-probe.js';
+import { decodeKernelRecord, encodeKernelFrame } from '../../src/socketcan/kernel-frame.js';
 import { canSystemError } from '../../src/socketcan/system-error.js';
 
 export const layout: RecordLayout = CAN_RECORD_LAYOUT;
@@ -22,12 +26,48 @@ export class FakeKernel {
   readonly sendScript: { accept: number; errno: keyof typeof constants.errno }[] = [];
   /** Every frame written, as the kernel bytes (16 or 72). */
   readonly written: Uint8Array[] = [];
+  /** Thrown by every open (the RawCanSocket constructor) while set, e.g. an EPERM-coded error. */
+  openError: Error | null = null;
   #nextIndex = 10;
 
   addInterface(name: string, mtu = 72, up = true): InterfaceInfo {
     const info = { ifindex: this.#nextIndex++, up, mtu };
     this.interfaces.set(name, info);
     return info;
+  }
+
+  /**
+   * `ip link set NAME up|down`. Down reports ENETDOWN to the sockets bound to it, as the kernel
+   * does (net/can/raw.c raw_notify(), NETDEV_DOWN: `sk->sk_err = ENETDOWN; sk_error_report(sk)`);
+   * up tells sockets nothing, so `CanSocket` sees it at its next interface poll.
+   */
+  setLink(name: string, up: boolean): void {
+    const info = this.interfaces.get(name);
+    if (info === undefined) throw new Error(`no interface ${name}`);
+    info.up = up;
+    if (!up) for (const h of this.#openOn(name)) h.fail('ENETDOWN');
+  }
+
+  /** `ip link delete NAME`: ENODEV to the sockets bound to it (raw_notify(), NETDEV_UNREGISTER). */
+  removeInterface(name: string): void {
+    if (!this.interfaces.delete(name)) throw new Error(`no interface ${name}`);
+    for (const h of this.#openOn(name)) h.fail('ENODEV');
+  }
+
+  /** The frames written so far, decoded; `asKernelFrame` says what of a frame they keep. */
+  writtenFrames(): CanFrame[] {
+    const record = new Uint8Array(layout.recordSize);
+    const view = new DataView(record.buffer);
+    return this.written.map((bytes) => {
+      record.fill(0);
+      record.set(bytes);
+      view.setUint32(layout.msgLen, bytes.length, true);
+      return decodeKernelRecord(record, view, 0, layout, null, 0);
+    });
+  }
+
+  #openOn(name: string): FakeRawHandle[] {
+    return this.handles.filter((h) => h.interface === name && !h.closed);
   }
 
   probe = (name: string): InterfaceInfo | null => {
@@ -92,6 +132,7 @@ export class FakeRawHandle implements RawCanSocketHandle {
     ifname: string,
     readonly options: RawCanSocketOptions,
   ) {
+    if (kernel.openError !== null) throw kernel.openError;
     const info = kernel.interfaces.get(ifname);
     if (info === undefined) throw canSystemError(constants.errno.ENODEV, 'if_nametoindex', ifname);
     this.interface = ifname;
@@ -153,6 +194,31 @@ export class FakeRawHandle implements RawCanSocketHandle {
     this.onBatch?.(frames.length);
   }
 
+  /**
+   * Delivers `frames` as one received batch, each as the kernel frame it would be on the bus
+   * (`encodeKernelFrame`) with its `timestamp` as the receive time (SO_TIMESTAMPNS).
+   */
+  receive(frames: readonly CanFrame[], drops = this.drops): void {
+    if (frames.length > this.batchSize) throw new Error(`more than ${this.batchSize} frames`);
+    const bytes = new Uint8Array(this.rxBuffer);
+    const view = new DataView(this.rxBuffer);
+    frames.forEach((f, i) => {
+      const off = i * layout.recordSize;
+      bytes.fill(0, off, off + layout.recordSize);
+      // Encoded in place: the size byte lands where the timestamp goes, which is written after.
+      encodeKernelFrame(f, bytes, view, off, layout);
+      const size = bytes[off + layout.txSizeOffset] ?? 0;
+      bytes.fill(0, off + size, off + layout.recordSize);
+      const sec = Number.isFinite(f.timestamp) ? Math.floor(f.timestamp) : f.timestamp;
+      const nsec = Number.isFinite(f.timestamp) ? Math.round((f.timestamp - sec) * 1e9) : 0;
+      view.setFloat64(off + layout.tsSec, sec, true);
+      view.setUint32(off + layout.tsNsec, nsec, true);
+      view.setUint32(off + layout.msgLen, size, true);
+    });
+    this.drops = drops;
+    this.onBatch?.(frames.length);
+  }
+
   fireWritable(): void {
     const fn = this.onWritable;
     this.onWritable = null;
@@ -162,4 +228,12 @@ export class FakeRawHandle implements RawCanSocketHandle {
   fail(errno: keyof typeof constants.errno): void {
     this.onError?.(canSystemError(constants.errno[errno], 'recvmmsg', this.interface));
   }
+}
+
+/**
+ * What a frame is after a trip through the kernel: SocketCAN carries neither python-can's
+ * `timestamp` nor its `channel`, so a written frame reads back with 0 and null.
+ */
+export function asKernelFrame(frame: CanFrame): CanFrame {
+  return { ...frame, timestamp: 0, channel: null };
 }
