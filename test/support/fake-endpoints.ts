@@ -4,6 +4,7 @@
  * above (Bridge, bus state, metrics) inject frames and read what went out at the kernel and socket
  * level, so each side's own policy (validation, queueing, drops, encoding) is the real one.
  */
+import type { Logger } from 'pino';
 import type { CanFrame } from '../../src/frame.js';
 import { MulticastBus } from '../../src/multicast/multicast-bus.js';
 import type { MulticastBusOptions } from '../../src/multicast/multicast-bus.js';
@@ -31,6 +32,30 @@ export interface FakeEndpoints {
 }
 
 /**
+ * A `DaemonDeps.createCanSocket` that opens the real `CanSocket` on `kernel`, polling the
+ * interface every 10 ms (a link set up again is seen quickly); `sockets` holds what it created.
+ */
+export function fakeCanSocketFactory(kernel: FakeKernel): {
+  factory: (options: CanSocketOptions, logger?: Logger) => CanSocket;
+  sockets: CanSocket[];
+} {
+  const sockets: CanSocket[] = [];
+  const factory = (options: CanSocketOptions, logger?: Logger): CanSocket => {
+    const sock = new CanSocket(
+      { interfacePollMs: 10, ...options },
+      {
+        binding: kernel.binding(),
+        probe: kernel.probe,
+        ...(logger === undefined ? {} : { logger }),
+      },
+    );
+    sockets.push(sock);
+    return sock;
+  };
+  return { factory, sockets };
+}
+
+/**
  * Opens a `CanSocket` on a fake `vcan0` (CAN FD capable unless `can.fd` is false; the interface
  * polled every 10 ms, so a link set up again is seen quickly) and a `MulticastBus` on
  * 239.74.163.2 port 43113 over fake sockets on a host with only `lo`.
@@ -41,10 +66,7 @@ export async function openFakeEndpoints(
 ): Promise<FakeEndpoints> {
   const kernel = new FakeKernel();
   kernel.addInterface('vcan0');
-  const canSocket = new CanSocket(
-    { interface: 'vcan0', fd: true, interfacePollMs: 10, ...can },
-    { binding: kernel.binding(), probe: kernel.probe },
-  );
+  const canSocket = fakeCanSocketFactory(kernel).factory({ interface: 'vcan0', fd: true, ...can });
   const { factory, sockets } = fakeSocketFactory();
   const bus = new MulticastBus(
     { group: '239.74.163.2', port: 43113, ...multicast },
