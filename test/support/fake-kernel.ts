@@ -178,16 +178,27 @@ export class FakeRawHandle implements RawCanSocketHandle {
     this.onWritable = null;
   }
 
-  /** Fills the RX buffer with kernel frames (16 or 72 bytes each) and fires one batch. */
-  deliver(frames: Uint8Array[], drops = 0): void {
+  /**
+   * Fills the RX buffer with kernel frames (16 or 72 bytes each, any bytes at all: a test may hand
+   * over what no kernel would write) and fires one batch. Each record's receive time is
+   * `timestamps[i]` seconds (SO_TIMESTAMPNS), default 1700000000.5.
+   */
+  deliver(frames: readonly Uint8Array[], drops = this.drops, timestamps?: readonly number[]): void {
+    if (frames.length > this.batchSize) throw new Error(`more than ${this.batchSize} frames`);
     const bytes = new Uint8Array(this.rxBuffer);
     const view = new DataView(this.rxBuffer);
     frames.forEach((f, i) => {
       const off = i * layout.recordSize;
+      const t = timestamps?.[i] ?? 1700000000.5;
+      const sec = Number.isFinite(t) ? Math.floor(t) : t;
       bytes.fill(0, off, off + layout.recordSize);
       bytes.set(f, off);
-      view.setFloat64(off + layout.tsSec, 1700000000, true);
-      view.setUint32(off + layout.tsNsec, 500_000_000, true);
+      view.setFloat64(off + layout.tsSec, sec, true);
+      view.setUint32(
+        off + layout.tsNsec,
+        Number.isFinite(t) ? Math.round((t - sec) * 1e9) : 0,
+        true,
+      );
       view.setUint32(off + layout.msgLen, f.length, true);
     });
     this.drops = drops;
@@ -196,27 +207,14 @@ export class FakeRawHandle implements RawCanSocketHandle {
 
   /**
    * Delivers `frames` as one received batch, each as the kernel frame it would be on the bus
-   * (`encodeKernelFrame`) with its `timestamp` as the receive time (SO_TIMESTAMPNS).
+   * (`kernelBytes`) with its `timestamp` as the receive time.
    */
   receive(frames: readonly CanFrame[], drops = this.drops): void {
-    if (frames.length > this.batchSize) throw new Error(`more than ${this.batchSize} frames`);
-    const bytes = new Uint8Array(this.rxBuffer);
-    const view = new DataView(this.rxBuffer);
-    frames.forEach((f, i) => {
-      const off = i * layout.recordSize;
-      bytes.fill(0, off, off + layout.recordSize);
-      // Encoded in place: the size byte lands where the timestamp goes, which is written after.
-      encodeKernelFrame(f, bytes, view, off, layout);
-      const size = bytes[off + layout.txSizeOffset] ?? 0;
-      bytes.fill(0, off + size, off + layout.recordSize);
-      const sec = Number.isFinite(f.timestamp) ? Math.floor(f.timestamp) : f.timestamp;
-      const nsec = Number.isFinite(f.timestamp) ? Math.round((f.timestamp - sec) * 1e9) : 0;
-      view.setFloat64(off + layout.tsSec, sec, true);
-      view.setUint32(off + layout.tsNsec, nsec, true);
-      view.setUint32(off + layout.msgLen, size, true);
-    });
-    this.drops = drops;
-    this.onBatch?.(frames.length);
+    this.deliver(
+      frames.map(kernelBytes),
+      drops,
+      frames.map((f) => f.timestamp),
+    );
   }
 
   fireWritable(): void {
@@ -236,4 +234,11 @@ export class FakeRawHandle implements RawCanSocketHandle {
  */
 export function asKernelFrame(frame: CanFrame): CanFrame {
   return { ...frame, timestamp: 0, channel: null };
+}
+
+/** `frame` as the kernel frame SocketCAN carries (`struct can_frame` or `struct canfd_frame`). */
+export function kernelBytes(frame: CanFrame): Uint8Array {
+  const slot = new Uint8Array(layout.txStride);
+  encodeKernelFrame(frame, slot, new DataView(slot.buffer), 0, layout);
+  return slot.slice(0, slot[layout.txSizeOffset]);
 }
