@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
-import type { BusTimers } from './bus-timers.js';
+import type { Timers } from '../net/timers.js';
 import type { InterfaceIndexFn } from './interface-watch.js';
 import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
 import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
@@ -69,7 +69,7 @@ export interface MulticastBusDeps {
   /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
   interfaceIndex?: InterfaceIndexFn;
   /** Monotonic time and timers (interface watch, rate limits, retries); default Node's, unref'd. */
-  timers?: BusTimers;
+  timers?: Timers;
   /** Seconds since the epoch, float: the receive timestamp of frames. */
   clock?: () => number;
   /**

@@ -18,7 +18,7 @@
  *   (open-sockets.ts `connectSocket`), so sends skip the per-datagram route lookup.
  */
 import type { Logger } from 'pino';
-import type { BusTimers, CancelTimer } from './bus-timers.js';
+import type { Timers, CancelTimer } from '../net/timers.js';
 import { InterfaceWatch } from './interface-watch.js';
 import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
 import { resolveGroup } from './multicast-address.js';
@@ -75,7 +75,7 @@ export interface MulticastSocketsDeps {
   factory: UdpSocketFactory;
   networkInterfaces: NetworkInterfacesFn;
   interfaceIndex: InterfaceIndexFn;
-  timers: BusTimers;
+  timers: Timers;
   attachEchoFilter: AttachEchoFilter | null;
   forceRecvBuffer: ForceRecvBuffer | null;
   log: Logger;

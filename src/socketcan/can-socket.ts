@@ -2,7 +2,8 @@
  * `CanSocket`: the native raw CAN socket plus the policy around it: decoding batches into
  * `CanFrame`s, a bounded TX queue that waits for writability (EAGAIN) or backs off (ENOBUFS)
  * without blocking the event loop, stale-frame drops, counters, and riding through interface
- * down/up and deletion/re-creation by polling the interface by name.
+ * down/up and deletion/re-creation as the interface monitor (src/net/interface-monitor.ts) sees
+ * them: reopened on `back`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -19,10 +20,14 @@ import type {
   CanTxDropReason,
 } from './can-socket-like.js';
 import { zeroCounters } from './can-socket-like.js';
-import type { InterfaceProbe } from './interface-probe.js';
-import { isInterfaceName, sysfsInterfaceProbe } from './interface-probe.js';
-import type { CanKernelFilter } from './kernel-filter.js';
-import { kernelFilterArray } from './kernel-filter.js';
+import { isInterfaceName } from '../net/interface-name.js';
+import type { InterfaceEvent } from '../net/interface-monitor.js';
+import { InterfaceMonitor } from '../net/interface-monitor.js';
+import { readSysfsLink } from '../net/interface-reader.js';
+import type { CancelTimer, Timers } from '../net/timers.js';
+import { systemTimers } from '../net/timers.js';
+import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
+import { rawCanSocketOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
 import { decodeKernelRecord, encodeKernelFrame } from './kernel-frame.js';
 import { CAN_RECORD_LAYOUT } from './record-layout.js';
@@ -35,69 +40,13 @@ import { loadNativeBinding } from '../native/native-binding.js';
 import { canSystemError, errnoName } from './system-error.js';
 import { TxQueue } from './tx-queue.js';
 
-export interface CanSocketOptions {
-  /** Interface name, e.g. "vcan0". */
-  interface: string;
-  /** Enable CAN FD frames (CAN_RAW_FD_FRAMES); default false. */
-  fd?: boolean;
-  /** Kernel receive filters (CAN_RAW_FILTER); default: receive everything; [] receives nothing. */
-  filters?: readonly CanKernelFilter[];
-  /** A frame must match all filters instead of any (CAN_RAW_JOIN_FILTERS); default false. */
-  joinFilters?: boolean;
-  /** Error classes to receive as error frames (CAN_RAW_ERR_FILTER, linux/can/error.h); default 0. */
-  errorMask?: number;
-  /** Other sockets on this host see our frames (CAN_RAW_LOOPBACK); default true. */
-  loopback?: boolean;
-  /** We receive our own frames (CAN_RAW_RECV_OWN_MSGS); default false. */
-  receiveOwnMessages?: boolean;
-  /**
-   * SO_RCVBUF in bytes (SO_RCVBUFFORCE when root/CAP_NET_ADMIN, else capped at net.core.rmem_max);
-   * default 1 MiB (the kernel doubles it: about 2,300 frames), 0 keeps the kernel's default.
-   */
-  rcvbufBytes?: number;
-  /** SO_SNDBUF in bytes; default: the kernel's. */
-  sndbufBytes?: number;
-  /** Kernel receive timestamps (SO_TIMESTAMPNS); default true, else the batch's wall clock. */
-  timestamps?: boolean;
-  /** Most frames read per readiness and delivered per 'frames' event; default 64, max 1024. */
-  rxBatchSize?: number;
-  /** `channel` of received frames; default the interface name (as python-can's socketcan). */
-  channel?: CanChannel;
-  /** Most frames waiting to be sent; default 1000. */
-  txQueueLimit?: number;
-  /** Drop queued frames older than this (ms); 0 never; default 1000. */
-  txMaxAgeMs?: number;
-  /** First and longest wait after ENOBUFS (ms); default 1 and 100, doubling. */
-  txBackoffMinMs?: number;
-  txBackoffMaxMs?: number;
-  /** How often to look the interface up by name (ms); default 1000. */
-  interfacePollMs?: number;
-  /** `close()` gives up flushing after this (ms) and drops the rest; default 5000. */
-  closeTimeoutMs?: number;
-  /**
-   * When the interface does not exist at `start()` (ENODEV), start in state 'gone' and wait for it
-   * ('back' follows) instead of throwing; default false.
-   */
-  waitForInterface?: boolean;
-}
-
-/** Collaborators, with real defaults. */
-export interface CanSocketDeps {
-  binding?: NativeBinding;
-  probe?: InterfaceProbe;
-  logger?: Logger;
-  /** Monotonic milliseconds clock for queue ages; default `performance.now`. */
-  nowMs?: () => number;
-}
-
-/** Rides out event-loop stalls of about a tenth of a second at 20,000 frames/s. */
-const DEFAULT_RCVBUF_BYTES = 1 << 20;
-
 export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocketLike {
   readonly interfaceName: string;
   readonly #options: CanSocketOptions;
   readonly #nativeOptions: RawCanSocketOptions;
-  readonly #probe: InterfaceProbe;
+  readonly #monitor: InterfaceMonitor;
+  readonly #pollMs: number;
+  readonly #timers: Timers;
   readonly #log: Logger;
   readonly #nowMs: () => number;
   readonly #channel: CanChannel;
@@ -118,7 +67,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #waitingWritable = false;
   #backoffTimer: NodeJS.Timeout | null = null;
   #backoffMs = 0;
-  #pollTimer: NodeJS.Timeout | null = null;
+  #stopSweep: CancelTimer | null = null;
   #closeTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #resolveClose: (() => void) | null = null;
@@ -135,27 +84,22 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.interfaceName = options.interface;
     this.#options = options;
     this.#binding = deps.binding;
-    this.#probe = deps.probe ?? sysfsInterfaceProbe;
+    const timers = deps.timers ?? systemTimers;
+    this.#timers = timers;
+    this.#pollMs = options.interfacePollMs ?? 1000;
+    this.#monitor = new InterfaceMonitor(
+      { interface: options.interface, usable: 'link-up', intervalMs: this.#pollMs },
+      { reader: { link: deps.readLink ?? readSysfsLink, addresses: () => ({}) }, timers },
+    );
+    this.#monitor.on('change', this.#onInterface);
     this.#log = (deps.logger ?? pino({ enabled: false })).child({
       component: 'can-socket',
       iface: options.interface,
     });
-    this.#nowMs = deps.nowMs ?? performance.now.bind(performance);
+    this.#nowMs = deps.nowMs ?? (() => timers.now());
     this.#channel = options.channel === undefined ? options.interface : options.channel;
     this.#queue = new TxQueue(options.txQueueLimit ?? 1000);
-    this.#nativeOptions = {
-      fdFrames: options.fd ?? false,
-      loopback: options.loopback ?? true,
-      recvOwnMsgs: options.receiveOwnMessages ?? false,
-      joinFilters: options.joinFilters ?? false,
-      timestamps: options.timestamps ?? true,
-      rxqOverflow: true,
-      errMask: options.errorMask ?? 0,
-      rcvbufBytes: options.rcvbufBytes ?? DEFAULT_RCVBUF_BYTES,
-      sndbufBytes: options.sndbufBytes ?? 0,
-      batchSize: options.rxBatchSize ?? 64,
-      ...(options.filters === undefined ? {} : { filters: kernelFilterArray(options.filters) }),
-    };
+    this.#nativeOptions = rawCanSocketOptions(options);
   }
 
   get state(): CanSocketState {
@@ -208,16 +152,16 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#binding ??= loadNativeBinding();
     try {
       this.#open();
-      const info = this.#probe(this.interfaceName);
-      this.#state = info !== null && !info.up ? 'down' : 'up';
     } catch (err) {
       if (this.#options.waitForInterface !== true || errorCode(err) !== 'ENODEV') throw err;
       this.#log.warn({ err }, 'can interface missing; waiting for it');
       this.#state = 'gone';
     }
-    const pollMs = this.#options.interfacePollMs ?? 1000;
-    this.#pollTimer = setInterval(() => this.#pollInterface(), pollMs);
-    this.#pollTimer.unref();
+    this.#monitor.start();
+    if (this.#state === 'gone') this.#monitor.forget();
+    else this.#opened(this.#monitor.get()?.up !== false);
+    // Queued frames age while the interface is down or gone: drop the stale ones at each look.
+    this.#stopSweep = this.#timers.every(this.#pollMs, () => this.#dropStale());
     this.#log.info({ mtu: this.mtu, fd: this.#fdCapable, state: this.#state }, 'can socket open');
     this.#scheduleFlush();
   }
@@ -306,10 +250,13 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   #clearTimers(): void {
-    for (const t of [this.#pollTimer, this.#backoffTimer, this.#closeTimer]) {
+    this.#monitor.close();
+    this.#stopSweep?.();
+    this.#stopSweep = null;
+    for (const t of [this.#backoffTimer, this.#closeTimer]) {
       if (t !== null) clearTimeout(t);
     }
-    this.#pollTimer = this.#backoffTimer = this.#closeTimer = null;
+    this.#backoffTimer = this.#closeTimer = null;
     if (this.#flushImmediate !== null) clearImmediate(this.#flushImmediate);
     this.#flushImmediate = null;
     this.#flushScheduled = false;
@@ -371,8 +318,10 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         return;
       case 'ENODEV':
       case 'ENXIO':
+        // Gone for the socket; the monitor looks now whether it is back already.
         this.#gone(err);
-        this.#pollInterface();
+        this.#dropStale();
+        this.#monitor.look();
         return;
       default:
         this.#counters.rxErrors++;
@@ -388,6 +337,9 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     if (this.#state === next || (this.#state !== 'up' && this.#state !== 'down')) return;
     this.#state = next;
     this.#emitState(next, err);
+    // What a socket error told us is news to the monitor: its next look reports 'up' from here.
+    const seen = this.#monitor.get();
+    if (seen !== undefined) this.#monitor.assume({ ...seen, up: next === 'up' });
     if (next === 'up') {
       this.#backoffMs = 0;
       this.#scheduleFlush();
@@ -407,42 +359,55 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
     this.#backoffTimer = null;
     this.#state = 'gone';
+    // The next look that finds the interface reports it 'back', whatever the last one saw.
+    this.#monitor.forget();
     this.#emitState('gone', err);
   }
 
-  #tryReopen(): void {
-    try {
-      this.#open();
-    } catch (err) {
-      // Raced with another removal, or not ready yet: try again at the next poll.
-      this.#log.debug({ err }, 'can socket reopen failed');
-      return;
-    }
-    this.#counters.reopens++;
-    const info = this.#probe(this.interfaceName);
-    this.#state = info !== null && !info.up ? 'down' : 'up';
-    this.#emitState('back');
-    if (this.#state === 'up') this.#emitState('up');
-    this.#scheduleFlush();
+  /** The socket is open: up or down as the monitor saw the link, and its ifindex the reference. */
+  #opened(up: boolean): void {
+    this.#state = up ? 'up' : 'down';
+    this.#monitor.assume({
+      name: this.interfaceName,
+      ifindex: this.#handle?.ifindex ?? null,
+      up,
+      addresses: [],
+      link: this.#monitor.get()?.link ?? null,
+    });
   }
 
-  #pollInterface(): void {
-    this.#dropStale();
-    const info = this.#probe(this.interfaceName);
+  /** What the interface monitor saw: `back` (also a new ifindex) reopens, up/down follow IFF_UP. */
+  #onInterface = (e: InterfaceEvent): void => {
     if (this.#state === 'gone') {
-      if (info !== null) this.#tryReopen();
+      if (e.kind !== 'gone') this.#tryReopen(e.up);
       return;
     }
     if (this.#state !== 'up' && this.#state !== 'down') return;
-    if (info === null) {
+    if (e.kind === 'gone') {
       this.#gone();
-    } else if (info.ifindex !== this.#handle?.ifindex) {
-      // Deleted and re-created between two polls.
+    } else if (e.kind === 'back') {
+      // Deleted and re-created between two looks.
       this.#gone();
-      this.#tryReopen();
+      this.#tryReopen(e.up);
     } else {
-      this.#setState(info.up ? 'up' : 'down');
+      this.#setState(e.kind);
     }
+  };
+
+  #tryReopen(up: boolean): void {
+    try {
+      this.#open();
+    } catch (err) {
+      // Raced with another removal, or not ready yet: try again at the next look.
+      this.#log.debug({ err }, 'can socket reopen failed');
+      this.#monitor.forget();
+      return;
+    }
+    this.#counters.reopens++;
+    this.#opened(up);
+    this.#emitState('back');
+    if (this.#state === 'up') this.#emitState('up');
+    this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {

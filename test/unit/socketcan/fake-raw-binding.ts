@@ -10,10 +10,17 @@ import type {
   RecordLayout,
 } from '../../../src/native/native-binding.js';
 import { CAN_RECORD_LAYOUT } from '../../../src/socketcan/record-layout.js';
-import type { InterfaceInfo } from '../../../src/socketcan/interface-probe.js';
 import { canSystemError } from '../../../src/socketcan/system-error.js';
+import { linkMapReader } from '../../support/fake-interfaces.js';
 
 export const layout: RecordLayout = CAN_RECORD_LAYOUT;
+
+/** One fake CAN interface: its index, IFF_UP and MTU. */
+export interface InterfaceInfo {
+  ifindex: number;
+  up: boolean;
+  mtu: number;
+}
 
 export class FakeKernel {
   readonly interfaces = new Map<string, InterfaceInfo>();
@@ -30,10 +37,8 @@ export class FakeKernel {
     return info;
   }
 
-  probe = (name: string): InterfaceInfo | null => {
-    const info = this.interfaces.get(name);
-    return info === undefined ? null : { ...info };
-  };
+  /** The interfaces as sysfs would show them (`CanSocketDeps.readLink`). */
+  readonly readLink = linkMapReader(this.interfaces).link;
 
   get last(): FakeRawHandle {
     const h = this.handles.at(-1);
