@@ -22,7 +22,7 @@ import {
 import { systemTimers } from '../net/timers.js';
 import type { Timers } from '../net/timers.js';
 import { FrameQueue } from './frame-queue.js';
-import { sysfsInterfaceIndex } from './interface-watch.js';
+import { readSysfsLink } from '../net/interface-reader.js';
 import { MulticastError } from './multicast-error.js';
 import { MulticastSockets } from './multicast-sockets.js';
 import { attachNativeEchoFilter, forceNativeRecvBuffer } from './native-socket-options.js';
@@ -134,7 +134,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       {
         factory: deps.socketFactory ?? createNativeUdpSocket,
         networkInterfaces: deps.networkInterfaces ?? osNetworkInterfaces,
-        interfaceIndex: deps.interfaceIndex ?? sysfsInterfaceIndex,
+        readLink: deps.readLink ?? readSysfsLink,
         timers: this.#timers,
         attachEchoFilter:
           deps.attachEchoFilter === undefined ? attachNativeEchoFilter : deps.attachEchoFilter,

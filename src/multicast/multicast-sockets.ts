@@ -1,7 +1,7 @@
 /**
  * The socket layer of `MulticastBus`: opens the receive and send sockets, joins, connects the send
  * socket (and tries again when that failed), re-joins when the interface carrying the group comes
- * back (interface-watch.ts), keeps replaced send ports as "ours" while their last echoes may still
+ * back (the interface monitor's events, read by rejoin-policy.ts), keeps replaced send ports as "ours" while their last echoes may still
  * arrive, and keeps the kernel own-echo filter in step (own-echo-guard.ts). What the sockets carry
  * is the bus's business: received datagrams go to the `DatagramSink` it gives, and it hears of
  * every new send target.
@@ -19,8 +19,9 @@
  */
 import type { Logger } from 'pino';
 import type { Timers, CancelTimer } from '../net/timers.js';
-import { InterfaceWatch } from './interface-watch.js';
-import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
+import type { InterfaceEvent } from '../net/interface-monitor.js';
+import { InterfaceMonitor } from '../net/interface-monitor.js';
+import type { LinkReader } from '../net/interface-reader.js';
 import { resolveGroup } from './multicast-address.js';
 import type { NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import type { MulticastBusInfo } from './multicast-bus-types.js';
@@ -38,6 +39,8 @@ import { OwnEchoGuard } from './own-echo-guard.js';
 import type { EchoFilterTarget } from './own-echo-guard.js';
 import type { SendTarget } from './send-queue.js';
 import type { DatagramSink, UdpSocket, UdpSocketFactory } from './udp-socket.js';
+import { RejoinPolicy } from './rejoin-policy.js';
+import type { Rejoin } from './rejoin-policy.js';
 
 /** A failed send looks at the interfaces at once, but not more often than this. */
 const MIN_CHECK_GAP_MS = 200;
@@ -74,7 +77,7 @@ export interface MulticastSocketsConfig {
 export interface MulticastSocketsDeps {
   factory: UdpSocketFactory;
   networkInterfaces: NetworkInterfacesFn;
-  interfaceIndex: InterfaceIndexFn;
+  readLink: LinkReader;
   timers: Timers;
   attachEchoFilter: AttachEchoFilter | null;
   forceRecvBuffer: ForceRecvBuffer | null;
@@ -106,9 +109,9 @@ export class MulticastSockets {
   #destination = '';
   /** The send socket is connected to the group: sends need no address. */
   #connected = false;
-  #watch: InterfaceWatch | null = null;
-  #stopChecks: CancelTimer | null = null;
-  #lastCheckAt = -Infinity;
+  #monitor: InterfaceMonitor | null = null;
+  #policy: RejoinPolicy | null = null;
+  #stopConnectRetry: CancelTimer | null = null;
   #rejoining = false;
   /** When the send socket last failed to connect (monotonic ms). */
   #connectFailedAt = -Infinity;
@@ -207,18 +210,20 @@ export class MulticastSockets {
 
   /** A send failed: look at the interfaces now if it may mean the interface went away or changed. */
   sendFailed(err: NodeJS.ErrnoException): void {
-    if (this.#watch === null) return;
+    const monitor = this.#monitor;
+    if (monitor === null || !this.#open || this.#rejoining) return;
     if (err.code === undefined || !INTERFACE_ERRORS.has(err.code)) return;
-    if (this.#deps.timers.now() - this.#lastCheckAt < MIN_CHECK_GAP_MS) return;
-    this.#check();
+    if (this.#deps.timers.now() - monitor.lastLookAt < MIN_CHECK_GAP_MS) return;
+    monitor.look();
   }
 
   /** Closes every socket (idempotent). */
   close(): void {
     this.#closedDrops = this.kernelDrops();
     this.#open = false;
-    this.#stopChecks?.();
-    this.#stopChecks = null;
+    this.#monitor?.close();
+    this.#stopConnectRetry?.();
+    this.#stopConnectRetry = null;
     for (const cancel of this.#retiredPorts.values()) cancel();
     this.#retiredPorts.clear();
     for (const sock of [...this.#sockets]) this.#closeSocket(sock);
@@ -250,8 +255,8 @@ export class MulticastSockets {
    * Connects `tx` to the group (see `connectSocket`). When that fails (no route to the group yet:
    * ENETUNREACH in a namespace without a multicast route, or an interface still without an
    * address), the bus sends with the address on every datagram instead; each such send fails the
-   * same way until the route exists (counted). A re-join tries again, and so does the interface
-   * watch every 10 s.
+   * same way until the route exists (counted). A re-join tries again, and so does a timer every
+   * 10 s while the interface is up.
    */
   #connect(tx: UdpSocket, g: ResolvedGroup, quiet: boolean): boolean {
     const port = this.#info?.port ?? this.#config.port;
@@ -265,48 +270,53 @@ export class MulticastSockets {
     return false;
   }
 
-  /** Starts looking at the interface every `checkIntervalMs` (unless 0). */
+  /**
+   * Starts the interface monitor on the group's interface (every interface for the kernel's
+   * choice), looking every `checkIntervalMs` (unless 0). A named IPv4 interface is usable with an
+   * IPv4 address (it joins and sends by that address); otherwise with any address.
+   */
   #startWatch(g: ResolvedGroup): void {
-    if (this.#config.checkIntervalMs === 0) return;
-    const watch = new InterfaceWatch({
-      family: g.family,
-      interfaceName: g.interfaceName,
-      networkInterfaces: this.#deps.networkInterfaces,
-      interfaceIndex: this.#deps.interfaceIndex,
-    });
-    try {
-      watch.reset();
-    } catch (err) {
+    const intervalMs = this.#config.checkIntervalMs;
+    if (intervalMs === 0) return;
+    const named = g.interfaceName !== null;
+    const monitor = new InterfaceMonitor(
+      {
+        interface: g.interfaceName,
+        usable: g.family === 4 && named ? 'ipv4-address' : 'any-address',
+        intervalMs,
+      },
+      {
+        reader: { link: this.#deps.readLink, addresses: this.#deps.networkInterfaces },
+        timers: this.#deps.timers,
+      },
+    );
+    monitor.on('unreadable', (err) => {
       this.#deps.warn('interfaces', { err }, 'cannot list the network interfaces');
-    }
-    this.#watch = watch;
-    this.#lastCheckAt = this.#deps.timers.now();
-    this.#stopChecks = this.#deps.timers.every(this.#config.checkIntervalMs, this.#check);
+    });
+    monitor.on('change', this.#onChanges);
+    const policy = new RejoinPolicy(named);
+    this.#monitor = monitor;
+    this.#policy = policy;
+    monitor.start();
+    policy.markUp(monitor.get());
+    this.#stopConnectRetry = this.#deps.timers.every(intervalMs, () => {
+      if (this.#open && !this.#connected && policy.state === 'up') this.#retryConnect();
+    });
   }
 
-  /** One look at the interfaces: logs 'gone', or re-joins when the sockets need it. */
-  #check = (): void => {
-    const watch = this.#watch;
-    if (!this.#open || watch === null || this.#rejoining) return;
-    this.#lastCheckAt = this.#deps.timers.now();
-    let change: ReturnType<InterfaceWatch['poll']>;
-    try {
-      change = watch.poll();
-    } catch (err) {
-      this.#deps.warn('interfaces', { err }, 'cannot list the network interfaces');
-      return;
-    }
-    if (change === null) {
-      if (!this.#connected && watch.state === 'up') this.#retryConnect();
-      return;
-    }
+  /** What one look found: logs 'gone', or re-joins when the sockets need it. */
+  #onChanges = (events: readonly InterfaceEvent[]): void => {
+    const policy = this.#policy;
+    if (!this.#open || policy === null || this.#rejoining) return;
+    const change = policy.onChanges(events);
+    if (change === null) return;
     if (change.kind === 'gone') {
       this.#deps.log.info({ iface: this.#config.interface }, 'multicast interface gone');
       return;
     }
     this.#rejoining = true;
     try {
-      this.#rejoin(watch, change);
+      this.#rejoin(policy, change);
     } catch (err) {
       this.#deps.log.error({ err }, 'multicast re-join failed unexpectedly');
     } finally {
@@ -326,7 +336,7 @@ export class MulticastSockets {
    * back (link down and up, address re-added) keeps its receive socket: the membership is added
    * again in place, where the kernel usually still has it (EADDRINUSE).
    */
-  #rejoin(watch: InterfaceWatch, change: Rejoin): void {
+  #rejoin(policy: RejoinPolicy, change: Rejoin): void {
     const info = this.#info;
     const oldRx = this.#rx;
     const oldTx = this.#tx;
@@ -345,7 +355,9 @@ export class MulticastSockets {
       if (change.reopenSend) tx = openSendSocket(this.#opener, g, cfg.hopLimit, cfg.loopback);
     } catch (err) {
       if (rx !== null) this.#closeSocket(rx);
-      if (watch.markGone()) {
+      // The next look that finds the named interface tries again (the kernel's choice: the next change).
+      this.#monitor?.forget();
+      if (policy.markGone()) {
         this.#deps.log.info({ iface: cfg.interface, err }, 'multicast interface gone');
       } else {
         this.#deps.log.debug({ err, reason: change.reason }, 'multicast re-join failed');
@@ -385,15 +397,15 @@ export class MulticastSockets {
       }
     }
     this.#ownEcho.refresh(true, this.#echoTarget());
-    watch.markUp();
+    const seen = this.#monitor?.get();
+    policy.markUp(seen);
     this.rejoins++;
     this.#info = { ...info, interface: g.interfaceName, recvBufferBytes, sendPort: this.#sendPort };
-    const seen = watch.seen;
     this.#deps.log.info(
       {
         iface: cfg.interface,
-        ifindex: seen.ifindex,
-        addresses: seen.addresses,
+        ifindex: seen?.ifindex ?? null,
+        addresses: seen?.addresses ?? [],
         reason: change.reason,
         reopened: { receive: rx !== null, send: tx !== null },
         sendPort: this.#sendPort,

@@ -70,7 +70,8 @@ export interface InterfaceMonitorDeps {
 }
 
 export interface InterfaceMonitorEvents {
-  change: [event: InterfaceEvent];
+  /** What one look found changed, one event per interface (never empty). */
+  change: [events: readonly InterfaceEvent[]];
   /** A look failed (the addresses could not be listed); the next look tries again. */
   unreadable: [err: Error];
 }
@@ -147,7 +148,7 @@ export class InterfaceMonitor extends EventEmitter<InterfaceMonitorEvents> {
     this.#stop = null;
   }
 
-  /** Looks now and emits a `change` for each interface that changed (or `unreadable`). */
+  /** Looks now and emits one `change` with every interface that changed (or `unreadable`). */
   look(): void {
     this.#lastLookAt = this.#timers.now();
     let view: Map<string, InterfaceSnapshot>;
@@ -163,14 +164,17 @@ export class InterfaceMonitor extends EventEmitter<InterfaceMonitorEvents> {
       this.#baseline = false;
       return;
     }
+    const events: InterfaceEvent[] = [];
     for (const name of new Set([...before.keys(), ...view.keys()])) {
       const previous = before.get(name);
       const now = view.get(name);
       const kind = changeKind(previous, now);
       if (kind === null) continue;
       const seen = now ?? { name, ifindex: previous?.ifindex ?? null, up: false, addresses: [] };
-      this.emit('change', { link: null, ...seen, kind, previous: previous ?? null });
+      events.push({ link: null, ...seen, kind, previous: previous ?? null });
     }
+    // One event for the whole look: an endpoint re-joins once for several interfaces changed.
+    if (events.length > 0) this.emit('change', events);
   }
 
   /**

@@ -91,7 +91,9 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       { interface: options.interface, usable: 'link-up', intervalMs: this.#pollMs },
       { reader: { link: deps.readLink ?? readSysfsLink, addresses: () => ({}) }, timers },
     );
-    this.#monitor.on('change', this.#onInterface);
+    this.#monitor.on('change', (events) => {
+      for (const e of events) this.#onInterface(e);
+    });
     this.#log = (deps.logger ?? pino({ enabled: false })).child({
       component: 'can-socket',
       iface: options.interface,

@@ -14,6 +14,8 @@ import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { fakeSocketFactory, systemError } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 import { ManualTimers } from '../../support/manual-timers.js';
+import { fakeLink } from '../../support/fake-interfaces.js';
+import type { InterfaceLink } from '../../../src/net/interface-reader.js';
 
 const ADDR = '10.9.0.1';
 
@@ -43,7 +45,11 @@ class FakeHost {
     this.looks++;
     return structuredClone(this.interfaces);
   };
-  readonly interfaceIndex = (name: string): number | null => this.indexes[name] ?? null;
+  /** sysfs: a link for every interface with an index. */
+  readonly readLink = (name: string): InterfaceLink | null => {
+    const index = this.indexes[name];
+    return index === undefined ? null : fakeLink(index);
+  };
 
   /** `ip link del` + `ip link add` with the same name and addresses: a new index. */
   recreate(name: string, index: number): void {
@@ -73,7 +79,7 @@ function setup(options: MulticastBusOptions = {}) {
         return s;
       },
       networkInterfaces: host.networkInterfaces,
-      interfaceIndex: host.interfaceIndex,
+      readLink: host.readLink,
       timers,
       logger,
     },

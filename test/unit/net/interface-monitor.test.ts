@@ -20,11 +20,15 @@ function setup(options: Partial<InterfaceMonitorOptions> = {}) {
   );
   const events: InterfaceEvent[] = [];
   const failures: Error[] = [];
-  monitor.on('change', (e) => events.push(e));
+  const looks: number[] = [];
+  monitor.on('change', (es) => {
+    looks.push(es.length);
+    events.push(...es);
+  });
   monitor.on('unreadable', (err) => failures.push(err));
   /** The events as `kind ifindex addresses`, for short assertions. */
   const seen = () => events.map((e) => `${e.kind} ${e.ifindex} ${e.addresses.join(',')}`.trim());
-  return { host, timers, monitor, events, failures, seen };
+  return { host, timers, monitor, events, looks, failures, seen };
 }
 
 describe('InterfaceMonitor', () => {
@@ -137,6 +141,7 @@ describe('InterfaceMonitor', () => {
       'eth0 gone 7',
       'eth1 back 8',
     ]);
+    expect(t.looks).toEqual([2]); // one change event for the look
     expect(t.monitor.get()).toBeUndefined();
     expect(t.monitor.get('eth1')?.addresses).toEqual(['10.1.0.1']);
   });
