@@ -16,16 +16,14 @@ import type {
   CanSocketEvents,
   CanSocketLike,
   CanSocketState,
-  CanStateChange,
   CanTxDropReason,
 } from './can-socket-like.js';
 import { zeroCounters } from './can-socket-like.js';
 import { isInterfaceName } from '../net/interface-name.js';
-import type { InterfaceEvent } from '../net/interface-monitor.js';
-import { InterfaceMonitor } from '../net/interface-monitor.js';
 import { readSysfsLink } from '../net/interface-reader.js';
 import type { CancelTimer, Timers } from '../net/timers.js';
 import { systemTimers } from '../net/timers.js';
+import { CanInterfaceFollower } from './can-interface-follower.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
 import { rawCanSocketOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
@@ -44,7 +42,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   readonly interfaceName: string;
   readonly #options: CanSocketOptions;
   readonly #nativeOptions: RawCanSocketOptions;
-  readonly #monitor: InterfaceMonitor;
+  readonly #link: CanInterfaceFollower;
   readonly #pollMs: number;
   readonly #timers: Timers;
   readonly #log: Logger;
@@ -56,7 +54,8 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #rxView = new DataView(this.#rxBytes.buffer);
   #txBytes = new Uint8Array(0);
   #txView = new DataView(this.#txBytes.buffer);
-  #state: CanSocketState = 'idle';
+  /** While 'open', the state is the interface's (`#link.state`). */
+  #phase: 'idle' | 'open' | 'closed' = 'idle';
   #startPromise: Promise<void> | null = null;
   #fdCapable = false;
   #counters = zeroCounters();
@@ -87,17 +86,36 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     const timers = deps.timers ?? systemTimers;
     this.#timers = timers;
     this.#pollMs = options.interfacePollMs ?? 1000;
-    this.#monitor = new InterfaceMonitor(
-      { interface: options.interface, usable: 'link-up', intervalMs: this.#pollMs },
-      { reader: { link: deps.readLink ?? readSysfsLink, addresses: () => ({}) }, timers },
-    );
-    this.#monitor.on('change', (events) => {
-      for (const e of events) this.#onInterface(e);
-    });
     this.#log = (deps.logger ?? pino({ enabled: false })).child({
       component: 'can-socket',
       iface: options.interface,
     });
+    this.#link = new CanInterfaceFollower(
+      { interface: options.interface, pollMs: this.#pollMs },
+      { readLink: deps.readLink ?? readSysfsLink, timers, log: this.#log },
+      {
+        open: () => this.#open(),
+        lost: () => {
+          this.#closeHandle();
+          if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
+          this.#backoffTimer = null;
+        },
+        reopened: () => {
+          this.#counters.reopens++;
+          this.#scheduleFlush();
+        },
+        resumed: () => {
+          this.#backoffMs = 0;
+          this.#scheduleFlush();
+        },
+        changed: (change, err) => {
+          // debug: the layer above (the bridge) logs each change once at info; this is the socket's view.
+          this.#log.debug({ change, err }, 'can interface state');
+          if (err === undefined) this.emit('state', change);
+          else this.emit('state', change, err);
+        },
+      },
+    );
     this.#nowMs = deps.nowMs ?? (() => timers.now());
     this.#channel = options.channel === undefined ? options.interface : options.channel;
     this.#queue = new TxQueue(options.txQueueLimit ?? 1000);
@@ -105,7 +123,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   get state(): CanSocketState {
-    return this.#state;
+    return this.#phase === 'open' ? this.#link.state : this.#phase;
   }
 
   get fdCapable(): boolean {
@@ -145,31 +163,31 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   #start(): void {
-    if (this.#state !== 'idle') {
+    if (this.#phase !== 'idle') {
       throw new BridgeError(
         'ERR_CAN_SOCKET_CLOSED',
         `CAN socket on ${this.interfaceName} is closed`,
       );
     }
     this.#binding ??= loadNativeBinding();
+    let ifindex: number | null;
     try {
-      this.#open();
+      ifindex = this.#open();
     } catch (err) {
       if (this.#options.waitForInterface !== true || errorCode(err) !== 'ENODEV') throw err;
       this.#log.warn({ err }, 'can interface missing; waiting for it');
-      this.#state = 'gone';
+      ifindex = null;
     }
-    this.#monitor.start();
-    if (this.#state === 'gone') this.#monitor.forget();
-    else this.#opened(this.#monitor.get()?.up !== false);
+    this.#phase = 'open';
+    this.#link.start(ifindex);
     // Queued frames age while the interface is down or gone: drop the stale ones at each look.
     this.#stopSweep = this.#timers.every(this.#pollMs, () => this.#dropStale());
-    this.#log.info({ mtu: this.mtu, fd: this.#fdCapable, state: this.#state }, 'can socket open');
+    this.#log.info({ mtu: this.mtu, fd: this.#fdCapable, state: this.state }, 'can socket open');
     this.#scheduleFlush();
   }
 
   send(frame: CanFrame): boolean {
-    if (this.#state === 'closed' || this.#closing !== null) return this.#dropOne(frame, 'closed');
+    if (this.#phase === 'closed' || this.#closing !== null) return this.#dropOne(frame, 'closed');
     const fault = validateFrame(frame);
     // The timestamp is not sent on CAN; every other python-can rule applies.
     if (fault !== null && fault !== 'timestamp_invalid') {
@@ -179,7 +197,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         new BridgeError('ERR_INVALID_FRAME', `invalid CAN frame: ${fault}`),
       );
     }
-    if (frame.isFd && !this.#fdCapable && this.#state !== 'idle') {
+    if (frame.isFd && !this.#fdCapable && this.#phase !== 'idle') {
       const why = this.#nativeOptions.fdFrames
         ? `interface MTU is ${this.mtu}, not ${CANFD_MTU}: classic CAN only`
         : 'the socket was opened without the fd option';
@@ -202,11 +220,11 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    if (this.#state === 'closed') return Promise.resolve();
+    if (this.#phase === 'closed') return Promise.resolve();
     this.#closing = new Promise<void>((resolve) => {
       this.#resolveClose = resolve;
     });
-    if (this.#queue.length === 0 || this.#state === 'idle') {
+    if (this.#queue.length === 0 || this.#phase === 'idle') {
       this.#finish();
     } else {
       const maxAge = this.#options.txMaxAgeMs ?? 1000;
@@ -221,7 +239,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   destroy(err?: Error): void {
-    if (this.#state === 'closed') return;
+    if (this.#phase === 'closed') return;
     this.#finish(err);
   }
 
@@ -237,12 +255,12 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   #finish(err?: Error): void {
-    if (this.#state === 'closed') return;
+    if (this.#phase === 'closed') return;
     const rest = this.#queue.clear();
     if (rest.length > 0) this.#drop(rest, 'closed');
     this.#clearTimers();
     this.#closeHandle();
-    this.#state = 'closed';
+    this.#phase = 'closed';
     this.#log.info({ counters: this.counters }, 'can socket closed');
     if (err !== undefined) this.emit('error', err);
     this.emit('close');
@@ -252,7 +270,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   #clearTimers(): void {
-    this.#monitor.close();
+    this.#link.close();
     this.#stopSweep?.();
     this.#stopSweep = null;
     for (const t of [this.#backoffTimer, this.#closeTimer]) {
@@ -264,7 +282,8 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#flushScheduled = false;
   }
 
-  #open(): void {
+  /** Opens the raw socket and starts reading; returns its ifindex. */
+  #open(): number {
     const binding = this.#binding ?? loadNativeBinding();
     const handle = new binding.RawCanSocket(this.interfaceName, this.#nativeOptions);
     const layout = CAN_RECORD_LAYOUT;
@@ -281,6 +300,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       (count) => this.#onBatch(handle, count),
       (err) => this.#onSocketError(handle, err),
     );
+    return handle.ifindex;
   }
 
   #closeHandle(): void {
@@ -316,14 +336,14 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     if (handle !== this.#handle) return;
     switch (err.code) {
       case 'ENETDOWN':
-        this.#setState('down', err);
+        this.#link.down(err);
         return;
       case 'ENODEV':
       case 'ENXIO':
-        // Gone for the socket; the monitor looks now whether it is back already.
-        this.#gone(err);
+        // Gone for the socket; look now whether it is back already.
+        this.#link.gone(err);
         this.#dropStale();
-        this.#monitor.look();
+        this.#link.look();
         return;
       default:
         this.#counters.rxErrors++;
@@ -333,83 +353,6 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         }
         this.#log.warn({ err }, 'can socket receive error');
     }
-  }
-
-  #setState(next: 'up' | 'down', err?: Error): void {
-    if (this.#state === next || (this.#state !== 'up' && this.#state !== 'down')) return;
-    this.#state = next;
-    this.#emitState(next, err);
-    // What a socket error told us is news to the monitor: its next look reports 'up' from here.
-    const seen = this.#monitor.get();
-    if (seen !== undefined) this.#monitor.assume({ ...seen, up: next === 'up' });
-    if (next === 'up') {
-      this.#backoffMs = 0;
-      this.#scheduleFlush();
-    }
-  }
-
-  #emitState(change: CanStateChange, err?: Error): void {
-    // debug: the layer above (the bridge) logs each change once at info; this is the socket's view.
-    this.#log.debug({ change, err }, 'can interface state');
-    if (err === undefined) this.emit('state', change);
-    else this.emit('state', change, err);
-  }
-
-  #gone(err?: Error): void {
-    if (this.#state !== 'up' && this.#state !== 'down') return;
-    this.#closeHandle();
-    if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = null;
-    this.#state = 'gone';
-    // The next look that finds the interface reports it 'back', whatever the last one saw.
-    this.#monitor.forget();
-    this.#emitState('gone', err);
-  }
-
-  /** The socket is open: up or down as the monitor saw the link, and its ifindex the reference. */
-  #opened(up: boolean): void {
-    this.#state = up ? 'up' : 'down';
-    this.#monitor.assume({
-      name: this.interfaceName,
-      ifindex: this.#handle?.ifindex ?? null,
-      up,
-      addresses: [],
-      link: this.#monitor.get()?.link ?? null,
-    });
-  }
-
-  /** What the interface monitor saw: `back` (also a new ifindex) reopens, up/down follow IFF_UP. */
-  #onInterface = (e: InterfaceEvent): void => {
-    if (this.#state === 'gone') {
-      if (e.kind !== 'gone') this.#tryReopen(e.up);
-      return;
-    }
-    if (this.#state !== 'up' && this.#state !== 'down') return;
-    if (e.kind === 'gone') {
-      this.#gone();
-    } else if (e.kind === 'back') {
-      // Deleted and re-created between two looks.
-      this.#gone();
-      this.#tryReopen(e.up);
-    } else {
-      this.#setState(e.kind);
-    }
-  };
-
-  #tryReopen(up: boolean): void {
-    try {
-      this.#open();
-    } catch (err) {
-      // Raced with another removal, or not ready yet: try again at the next look.
-      this.#log.debug({ err }, 'can socket reopen failed');
-      this.#monitor.forget();
-      return;
-    }
-    this.#counters.reopens++;
-    this.#opened(up);
-    this.#emitState('back');
-    if (this.#state === 'up') this.#emitState('up');
-    this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {
@@ -428,7 +371,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   #flush(): void {
     const handle = this.#handle;
-    if (handle === null || this.#binding === undefined || this.#state !== 'up') return;
+    if (handle === null || this.#binding === undefined || this.state !== 'up') return;
     if (this.#waitingWritable || this.#backoffTimer !== null) return;
     this.#dropStale();
     const layout = CAN_RECORD_LAYOUT;
@@ -474,11 +417,11 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
           return;
         }
         case 'ENETDOWN':
-          this.#setState('down', err);
+          this.#link.down(err);
           return;
         case 'ENODEV':
         case 'ENXIO':
-          this.#gone(err);
+          this.#link.gone(err);
           return;
         default:
           // This frame is refused (EINVAL: e.g. FD frame after the MTU went to 16); go on with the rest.
