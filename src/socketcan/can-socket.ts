@@ -27,7 +27,8 @@ import { CanInterfaceFollower } from './can-interface-follower.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
 import { rawCanSocketOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
-import { decodeKernelRecord, encodeKernelFrame } from './kernel-frame.js';
+import { CanTxWriter } from './can-tx-writer.js';
+import { decodeKernelRecord } from './kernel-frame.js';
 import { CAN_RECORD_LAYOUT } from './record-layout.js';
 import type {
   NativeBinding,
@@ -35,8 +36,6 @@ import type {
   RawCanSocketOptions,
 } from '../native/native-binding.js';
 import { loadNativeBinding } from '../native/native-binding.js';
-import { canSystemError, errnoName } from './system-error.js';
-import { TxQueue } from './tx-queue.js';
 
 export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocketLike {
   readonly interfaceName: string;
@@ -52,20 +51,13 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #handle: RawCanSocketHandle | null = null;
   #rxBytes = new Uint8Array(0);
   #rxView = new DataView(this.#rxBytes.buffer);
-  #txBytes = new Uint8Array(0);
-  #txView = new DataView(this.#txBytes.buffer);
   /** While 'open', the state is the interface's (`#link.state`). */
   #phase: 'idle' | 'open' | 'closed' = 'idle';
   #startPromise: Promise<void> | null = null;
   #fdCapable = false;
   #counters = zeroCounters();
   #dropsBase = 0;
-  #queue: TxQueue;
-  #flushScheduled = false;
-  #flushImmediate: NodeJS.Immediate | null = null;
-  #waitingWritable = false;
-  #backoffTimer: NodeJS.Timeout | null = null;
-  #backoffMs = 0;
+  readonly #tx: CanTxWriter;
   #stopSweep: CancelTimer | null = null;
   #closeTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
@@ -97,16 +89,15 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         open: () => this.#open(),
         lost: () => {
           this.#closeHandle();
-          if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
-          this.#backoffTimer = null;
+          this.#tx.stopBackoff();
         },
         reopened: () => {
           this.#counters.reopens++;
-          this.#scheduleFlush();
+          this.#tx.scheduleFlush();
         },
         resumed: () => {
-          this.#backoffMs = 0;
-          this.#scheduleFlush();
+          this.#tx.resetBackoff();
+          this.#tx.scheduleFlush();
         },
         changed: (change, err) => {
           // debug: the layer above (the bridge) logs each change once at info; this is the socket's view.
@@ -118,7 +109,22 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     );
     this.#nowMs = deps.nowMs ?? (() => timers.now());
     this.#channel = options.channel === undefined ? options.interface : options.channel;
-    this.#queue = new TxQueue(options.txQueueLimit ?? 1000);
+    const txOptions = {
+      interfaceName: options.interface,
+      queueLimit: options.txQueueLimit ?? 1000,
+      maxAgeMs: options.txMaxAgeMs ?? 1000,
+      backoffMinMs: options.txBackoffMinMs ?? 1,
+      backoffMaxMs: options.txBackoffMaxMs ?? 100,
+    };
+    this.#tx = new CanTxWriter(txOptions, this.#counters, this.#nowMs, {
+      writable: () => (this.state === 'up' ? this.#handle : null),
+      down: (err) => this.#link.down(err),
+      gone: (err) => this.#link.gone(err),
+      drop: (frames, reason, err) => this.#drop(frames, reason, err),
+      drained: () => {
+        if (this.#closing !== null) this.#finish();
+      },
+    });
     this.#nativeOptions = rawCanSocketOptions(options);
   }
 
@@ -141,7 +147,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       ...c,
       rxKernelDrops: this.#dropsBase + (this.#handle?.drops ?? 0),
       txDropped: { ...c.txDropped },
-      txQueued: this.#queue.length,
+      txQueued: this.#tx.queue.length,
     };
   }
 
@@ -181,9 +187,9 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#phase = 'open';
     this.#link.start(ifindex);
     // Queued frames age while the interface is down or gone: drop the stale ones at each look.
-    this.#stopSweep = this.#timers.every(this.#pollMs, () => this.#dropStale());
+    this.#stopSweep = this.#timers.every(this.#pollMs, () => this.#tx.dropStale());
     this.#log.info({ mtu: this.mtu, fd: this.#fdCapable, state: this.state }, 'can socket open');
-    this.#scheduleFlush();
+    this.#tx.scheduleFlush();
   }
 
   send(frame: CanFrame): boolean {
@@ -211,11 +217,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       );
     }
     if (this.#txBlocked !== null) return this.#dropOne(frame, this.#txBlocked);
-    this.#dropStale();
-    if (this.#queue.full) return this.#dropOne(frame, 'queue_full');
-    this.#queue.push(frame, this.#nowMs());
-    this.#scheduleFlush();
-    return true;
+    return this.#tx.push(frame) || this.#dropOne(frame, 'queue_full');
   }
 
   close(): Promise<void> {
@@ -224,7 +226,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#closing = new Promise<void>((resolve) => {
       this.#resolveClose = resolve;
     });
-    if (this.#queue.length === 0 || this.#phase === 'idle') {
+    if (this.#tx.queue.length === 0 || this.#phase === 'idle') {
       this.#finish();
     } else {
       const maxAge = this.#options.txMaxAgeMs ?? 1000;
@@ -233,7 +235,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         () => this.#finish(),
         maxAge > 0 ? Math.min(maxAge, timeout) : timeout,
       );
-      this.#flush();
+      this.#tx.flush();
     }
     return this.#closing;
   }
@@ -244,7 +246,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   dropQueued(reason: CanTxDropReason): number {
-    const frames = this.#queue.clear();
+    const frames = this.#tx.queue.clear();
     if (frames.length > 0) this.#drop(frames, reason);
     if (this.#closing !== null) this.#finish();
     return frames.length;
@@ -256,7 +258,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   #finish(err?: Error): void {
     if (this.#phase === 'closed') return;
-    const rest = this.#queue.clear();
+    const rest = this.#tx.queue.clear();
     if (rest.length > 0) this.#drop(rest, 'closed');
     this.#clearTimers();
     this.#closeHandle();
@@ -273,29 +275,20 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#link.close();
     this.#stopSweep?.();
     this.#stopSweep = null;
-    for (const t of [this.#backoffTimer, this.#closeTimer]) {
-      if (t !== null) clearTimeout(t);
-    }
-    this.#backoffTimer = this.#closeTimer = null;
-    if (this.#flushImmediate !== null) clearImmediate(this.#flushImmediate);
-    this.#flushImmediate = null;
-    this.#flushScheduled = false;
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+    this.#tx.stop();
   }
 
   /** Opens the raw socket and starts reading; returns its ifindex. */
   #open(): number {
     const binding = this.#binding ?? loadNativeBinding();
     const handle = new binding.RawCanSocket(this.interfaceName, this.#nativeOptions);
-    const layout = CAN_RECORD_LAYOUT;
     this.#handle = handle;
     this.#rxBytes = new Uint8Array(handle.rxBuffer);
     this.#rxView = new DataView(handle.rxBuffer);
-    if (this.#txBytes.length === 0) {
-      this.#txBytes = new Uint8Array(CAN_RECORD_LAYOUT.txChunk * layout.txStride);
-      this.#txView = new DataView(this.#txBytes.buffer);
-    }
     this.#fdCapable = this.#nativeOptions.fdFrames === true && handle.mtu >= CANFD_MTU;
-    this.#waitingWritable = false;
+    this.#tx.socketChanged();
     handle.startReading(
       (count) => this.#onBatch(handle, count),
       (err) => this.#onSocketError(handle, err),
@@ -309,7 +302,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#dropsBase += handle.drops;
     handle.close();
     this.#handle = null;
-    this.#waitingWritable = false;
+    this.#tx.socketChanged();
   }
 
   #onBatch(handle: RawCanSocketHandle, count: number): void {
@@ -342,7 +335,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       case 'ENXIO':
         // Gone for the socket; look now whether it is back already.
         this.#link.gone(err);
-        this.#dropStale();
+        this.#tx.dropStale();
         this.#link.look();
         return;
       default:
@@ -353,90 +346,6 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         }
         this.#log.warn({ err }, 'can socket receive error');
     }
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // Once per event-loop turn, in the check phase after poll: Node runs the microtask queue after
-    // every callback from libuv (e.g. after each of the up to 32 datagrams uv__udp_recvmsg reads
-    // per readiness, libuv src/unix/udp.c), so a microtask would send each frame alone. With
-    // setImmediate, every frame queued by the callbacks of one poll phase shares one sendmmsg.
-    this.#flushImmediate = setImmediate(() => {
-      this.#flushImmediate = null;
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  #flush(): void {
-    const handle = this.#handle;
-    if (handle === null || this.#binding === undefined || this.state !== 'up') return;
-    if (this.#waitingWritable || this.#backoffTimer !== null) return;
-    this.#dropStale();
-    const layout = CAN_RECORD_LAYOUT;
-    const queue = this.#queue;
-    while (queue.length > 0) {
-      const n = Math.min(queue.length, CAN_RECORD_LAYOUT.txChunk);
-      for (let i = 0; i < n; i++) {
-        encodeKernelFrame(
-          queue.at(i) as CanFrame,
-          this.#txBytes,
-          this.#txView,
-          i * layout.txStride,
-          layout,
-        );
-      }
-      const sent = handle.send(this.#txBytes, n);
-      this.#counters.txBatches++;
-      this.#counters.txFrames += sent;
-      queue.shift(sent);
-      if (sent > 0) this.#backoffMs = 0;
-      if (sent === n) continue;
-      const err = canSystemError(handle.sendErrno, 'sendmmsg', this.interfaceName);
-      switch (errnoName(handle.sendErrno)) {
-        case 'EAGAIN':
-          // The socket's send buffer is full: poll for POLLOUT (socket(7) SO_SNDBUF).
-          this.#counters.txWaits++;
-          this.#waitingWritable = true;
-          handle.waitWritable(() => {
-            this.#waitingWritable = false;
-            this.#flush();
-          });
-          return;
-        case 'ENOBUFS': {
-          // The device queue is full; POLLOUT says nothing about it, so back off on a timer.
-          this.#counters.txBackoffs++;
-          const min = this.#options.txBackoffMinMs ?? 1;
-          const max = this.#options.txBackoffMaxMs ?? 100;
-          this.#backoffMs = Math.min(max, Math.max(min, this.#backoffMs * 2));
-          this.#backoffTimer = setTimeout(() => {
-            this.#backoffTimer = null;
-            this.#flush();
-          }, this.#backoffMs);
-          return;
-        }
-        case 'ENETDOWN':
-          this.#link.down(err);
-          return;
-        case 'ENODEV':
-        case 'ENXIO':
-          this.#link.gone(err);
-          return;
-        default:
-          // This frame is refused (EINVAL: e.g. FD frame after the MTU went to 16); go on with the rest.
-          this.#drop(queue.shift(1), 'rejected', err);
-      }
-    }
-    if (this.#closing !== null) this.#finish();
-  }
-
-  #dropStale(): void {
-    const maxAge = this.#options.txMaxAgeMs ?? 1000;
-    if (maxAge <= 0) return;
-    const stale = this.#queue.shiftOlderThan(this.#nowMs() - maxAge);
-    if (stale.length > 0) this.#drop(stale, 'stale');
-    if (this.#closing !== null && this.#queue.length === 0) this.#finish();
   }
 
   #dropOne(frame: CanFrame, reason: CanTxDropReason, err?: Error): false {
