@@ -9,7 +9,7 @@ import convict from 'convict';
 import { isIPv4, isIPv6 } from 'node:net';
 import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from '../can/can-filter.js';
 import { CidrSyntaxError, parseCidr } from '../net/cidr.js';
-import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../socketcan/interface-name.js';
+import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../net/interface-name.js';
 import { SENDER_ID_MAX_LENGTH } from './sender-id.js';
 
 /** The limits a schema item may carry next to its format. */
@@ -107,7 +107,7 @@ export const FORMATS = {
   'cmb-interface': {
     describe: ({ allowEmpty }) =>
       allowEmpty ? `${INTERFACE_NAME_TEXT}, or "" to let the kernel choose` : INTERFACE_NAME_TEXT,
-    // linux/net/core/dev.c dev_valid_name, on the UTF-8 bytes (src/socketcan/interface-name.ts).
+    // linux/net/core/dev.c dev_valid_name, on the UTF-8 bytes (src/net/interface-name.ts).
     check: (v, { allowEmpty }) =>
       typeof v !== 'string'
         ? ''

@@ -21,7 +21,7 @@ import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multica
 import { warmUpCodec } from '../protocol/warm-up.js';
 import { CAN_ERR_MASK } from '../can/linux-can.js';
 import { CanSocket } from '../socketcan/can-socket.js';
-import type { CanSocketOptions } from '../socketcan/can-socket.js';
+import type { CanSocketOptions } from '../socketcan/can-socket-options.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
 
 /** What to do about the errno of a failed CAN open, for the one-line start-up error. */

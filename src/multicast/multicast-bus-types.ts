@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
-import type { BusTimers } from './bus-timers.js';
-import type { InterfaceIndexFn } from './interface-watch.js';
+import type { Timers } from '../net/timers.js';
+import type { LinkReader } from '../net/interface-reader.js';
 import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
 import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
 import type { UdpSocketFactory } from './udp-socket.js';
@@ -66,10 +66,10 @@ export interface MulticastBusDeps {
   socketFactory?: UdpSocketFactory;
   codec?: MulticastCodec;
   networkInterfaces?: NetworkInterfacesFn;
-  /** Index of an interface by name; default /sys/class/net/NAME/ifindex. */
-  interfaceIndex?: InterfaceIndexFn;
+  /** The interface monitor's view of a link by name; default /sys/class/net/NAME. */
+  readLink?: LinkReader;
   /** Monotonic time and timers (interface watch, rate limits, retries); default Node's, unref'd. */
-  timers?: BusTimers;
+  timers?: Timers;
   /** Seconds since the epoch, float: the receive timestamp of frames. */
   clock?: () => number;
   /**

@@ -19,10 +19,10 @@ import {
   DEFAULT_PORT,
   DEFAULT_RECV_BUFFER_BYTES,
 } from './defaults.js';
-import { systemTimers } from './bus-timers.js';
-import type { BusTimers } from './bus-timers.js';
+import { systemTimers } from '../net/timers.js';
+import type { Timers } from '../net/timers.js';
 import { FrameQueue } from './frame-queue.js';
-import { sysfsInterfaceIndex } from './interface-watch.js';
+import { readSysfsLink } from '../net/interface-reader.js';
 import { MulticastError } from './multicast-error.js';
 import { MulticastSockets } from './multicast-sockets.js';
 import { attachNativeEchoFilter, forceNativeRecvBuffer } from './native-socket-options.js';
@@ -63,7 +63,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #highWaterMark: number;
   readonly #log: Logger;
   readonly #codec: MulticastCodec;
-  readonly #timers: BusTimers;
+  readonly #timers: Timers;
   readonly #clock: () => number;
   readonly #sockets: MulticastSockets;
   readonly #sendQueue: SendQueue;
@@ -134,7 +134,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       {
         factory: deps.socketFactory ?? createNativeUdpSocket,
         networkInterfaces: deps.networkInterfaces ?? osNetworkInterfaces,
-        interfaceIndex: deps.interfaceIndex ?? sysfsInterfaceIndex,
+        readLink: deps.readLink ?? readSysfsLink,
         timers: this.#timers,
         attachEchoFilter:
           deps.attachEchoFilter === undefined ? attachNativeEchoFilter : deps.attachEchoFilter,
@@ -399,7 +399,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
  * Seconds since the epoch with microsecond resolution: the monotonic clock, re-anchored to the
  * wall clock (which has only milliseconds) every second so it follows NTP adjustments.
  */
-function wallClockSeconds(timers: BusTimers): () => number {
+function wallClockSeconds(timers: Timers): () => number {
   let offsetMs = Date.now() - timers.now();
   let anchoredAt = timers.now();
   return () => {

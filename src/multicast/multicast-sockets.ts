@@ -1,7 +1,7 @@
 /**
  * The socket layer of `MulticastBus`: opens the receive and send sockets, joins, connects the send
  * socket (and tries again when that failed), re-joins when the interface carrying the group comes
- * back (interface-watch.ts), keeps replaced send ports as "ours" while their last echoes may still
+ * back (interface-follower.ts says when), keeps replaced send ports as "ours" while their last echoes may still
  * arrive, and keeps the kernel own-echo filter in step (own-echo-guard.ts). What the sockets carry
  * is the bus's business: received datagrams go to the `DatagramSink` it gives, and it hears of
  * every new send target.
@@ -18,9 +18,10 @@
  *   (open-sockets.ts `connectSocket`), so sends skip the per-datagram route lookup.
  */
 import type { Logger } from 'pino';
-import type { BusTimers, CancelTimer } from './bus-timers.js';
-import { InterfaceWatch } from './interface-watch.js';
-import type { InterfaceIndexFn, Rejoin } from './interface-watch.js';
+import type { Timers } from '../net/timers.js';
+import type { LinkReader } from '../net/interface-reader.js';
+import { InterfaceFollower } from './interface-follower.js';
+import type { RejoinDone } from './interface-follower.js';
 import { resolveGroup } from './multicast-address.js';
 import type { NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import type { MulticastBusInfo } from './multicast-bus-types.js';
@@ -38,25 +39,11 @@ import { OwnEchoGuard } from './own-echo-guard.js';
 import type { EchoFilterTarget } from './own-echo-guard.js';
 import type { SendTarget } from './send-queue.js';
 import type { DatagramSink, UdpSocket, UdpSocketFactory } from './udp-socket.js';
+import type { Rejoin } from './rejoin-policy.js';
+import { RetiredSendPorts } from './retired-send-ports.js';
 
-/** A failed send looks at the interfaces at once, but not more often than this. */
-const MIN_CHECK_GAP_MS = 200;
-/**
- * A replaced send socket stays open this long, its port still counted as ours: its last
- * datagrams may still come back through the multicast loop.
- */
-const RETIRED_SEND_SOCKET_MS = 2000;
 /** How often an unconnected send socket (no route to the group at the time) is tried again. */
 const CONNECT_RETRY_MS = 10_000;
-/** Send errors that may mean the interface went away or changed (linux ip(7), ipv6(7), udp(7)). */
-const INTERFACE_ERRORS = new Set([
-  'ENODEV',
-  'ENXIO',
-  'EADDRNOTAVAIL',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EINVAL',
-]);
 
 /** What the sockets are opened with (validated by the bus). */
 export interface MulticastSocketsConfig {
@@ -74,8 +61,8 @@ export interface MulticastSocketsConfig {
 export interface MulticastSocketsDeps {
   factory: UdpSocketFactory;
   networkInterfaces: NetworkInterfacesFn;
-  interfaceIndex: InterfaceIndexFn;
-  timers: BusTimers;
+  readLink: LinkReader;
+  timers: Timers;
   attachEchoFilter: AttachEchoFilter | null;
   forceRecvBuffer: ForceRecvBuffer | null;
   log: Logger;
@@ -96,8 +83,7 @@ export class MulticastSockets {
   readonly #opener: SocketOpener;
   /** Every socket created and not closed yet (rx, tx, replaced ones, ones being opened). */
   readonly #sockets = new Set<UdpSocket>();
-  /** Ports of replaced send sockets still open, with the timers that close them. */
-  readonly #retiredPorts = new Map<number, CancelTimer>();
+  readonly #retired: RetiredSendPorts;
   #open = false;
   #info: MulticastBusInfo | null = null;
   #rx: UdpSocket | null = null;
@@ -106,16 +92,13 @@ export class MulticastSockets {
   #destination = '';
   /** The send socket is connected to the group: sends need no address. */
   #connected = false;
-  #watch: InterfaceWatch | null = null;
-  #stopChecks: CancelTimer | null = null;
-  #lastCheckAt = -Infinity;
-  #rejoining = false;
+  #follower: InterfaceFollower | null = null;
+  /** Times the group was joined again after the interface came back or changed. */
+  rejoins = 0;
   /** When the send socket last failed to connect (monotonic ms). */
   #connectFailedAt = -Infinity;
   /** Kernel drops counted by receive sockets closed since start. */
   #closedDrops = 0;
-  /** Times the group was joined again after the interface came back or changed. */
-  rejoins = 0;
 
   constructor(config: MulticastSocketsConfig, deps: MulticastSocketsDeps) {
     this.#config = config;
@@ -126,6 +109,7 @@ export class MulticastSockets {
       log: deps.log,
       warn: deps.warn,
     });
+    this.#retired = new RetiredSendPorts(deps.timers, (sock) => this.#closeSocket(sock));
     this.#opener = {
       factory: deps.factory,
       created: (sock) => this.#sockets.add(sock),
@@ -200,27 +184,22 @@ export class MulticastSockets {
   /** True when a datagram from `address`:`port` is one of ours come back through multicast loop. */
   isOwnEcho(address: string, port: number): boolean {
     return (
-      (port === this.#sendPort || (this.#retiredPorts.size > 0 && this.#retiredPorts.has(port))) &&
+      (port === this.#sendPort || this.#retired.has(port)) &&
       this.#ownEcho.isLocal(address, this.#echoTarget())
     );
   }
 
   /** A send failed: look at the interfaces now if it may mean the interface went away or changed. */
   sendFailed(err: NodeJS.ErrnoException): void {
-    if (this.#watch === null) return;
-    if (err.code === undefined || !INTERFACE_ERRORS.has(err.code)) return;
-    if (this.#deps.timers.now() - this.#lastCheckAt < MIN_CHECK_GAP_MS) return;
-    this.#check();
+    if (this.#open) this.#follower?.sendFailed(err);
   }
 
   /** Closes every socket (idempotent). */
   close(): void {
     this.#closedDrops = this.kernelDrops();
     this.#open = false;
-    this.#stopChecks?.();
-    this.#stopChecks = null;
-    for (const cancel of this.#retiredPorts.values()) cancel();
-    this.#retiredPorts.clear();
+    this.#follower?.close();
+    this.#retired.clear();
     for (const sock of [...this.#sockets]) this.#closeSocket(sock);
     this.#rx = null;
     this.#tx = null;
@@ -250,8 +229,8 @@ export class MulticastSockets {
    * Connects `tx` to the group (see `connectSocket`). When that fails (no route to the group yet:
    * ENETUNREACH in a namespace without a multicast route, or an interface still without an
    * address), the bus sends with the address on every datagram instead; each such send fails the
-   * same way until the route exists (counted). A re-join tries again, and so does the interface
-   * watch every 10 s.
+   * same way until the route exists (counted). A re-join tries again, and so does a timer every
+   * 10 s while the interface is up.
    */
   #connect(tx: UdpSocket, g: ResolvedGroup, quiet: boolean): boolean {
     const port = this.#info?.port ?? this.#config.port;
@@ -265,54 +244,23 @@ export class MulticastSockets {
     return false;
   }
 
-  /** Starts looking at the interface every `checkIntervalMs` (unless 0). */
+  /** Starts following the interface every `checkIntervalMs` (unless 0). */
   #startWatch(g: ResolvedGroup): void {
-    if (this.#config.checkIntervalMs === 0) return;
-    const watch = new InterfaceWatch({
-      family: g.family,
+    const intervalMs = this.#config.checkIntervalMs;
+    if (intervalMs === 0) return;
+    const options = {
+      interface: this.#config.interface,
       interfaceName: g.interfaceName,
-      networkInterfaces: this.#deps.networkInterfaces,
-      interfaceIndex: this.#deps.interfaceIndex,
+      family: g.family,
+      intervalMs,
+    };
+    this.#follower = new InterfaceFollower(options, this.#deps, {
+      rejoin: (change) => this.#rejoin(change),
+      retryConnect: () => this.#retryConnect(),
+      connected: () => this.#connected,
     });
-    try {
-      watch.reset();
-    } catch (err) {
-      this.#deps.warn('interfaces', { err }, 'cannot list the network interfaces');
-    }
-    this.#watch = watch;
-    this.#lastCheckAt = this.#deps.timers.now();
-    this.#stopChecks = this.#deps.timers.every(this.#config.checkIntervalMs, this.#check);
+    this.#follower.start();
   }
-
-  /** One look at the interfaces: logs 'gone', or re-joins when the sockets need it. */
-  #check = (): void => {
-    const watch = this.#watch;
-    if (!this.#open || watch === null || this.#rejoining) return;
-    this.#lastCheckAt = this.#deps.timers.now();
-    let change: ReturnType<InterfaceWatch['poll']>;
-    try {
-      change = watch.poll();
-    } catch (err) {
-      this.#deps.warn('interfaces', { err }, 'cannot list the network interfaces');
-      return;
-    }
-    if (change === null) {
-      if (!this.#connected && watch.state === 'up') this.#retryConnect();
-      return;
-    }
-    if (change.kind === 'gone') {
-      this.#deps.log.info({ iface: this.#config.interface }, 'multicast interface gone');
-      return;
-    }
-    this.#rejoining = true;
-    try {
-      this.#rejoin(watch, change);
-    } catch (err) {
-      this.#deps.log.error({ err }, 'multicast re-join failed unexpectedly');
-    } finally {
-      this.#rejoining = false;
-    }
-  };
 
   /**
    * Joins the group again. On a new interface index, on fresh sockets rather than addMembership /
@@ -326,11 +274,11 @@ export class MulticastSockets {
    * back (link down and up, address re-added) keeps its receive socket: the membership is added
    * again in place, where the kernel usually still has it (EADDRINUSE).
    */
-  #rejoin(watch: InterfaceWatch, change: Rejoin): void {
+  #rejoin(change: Rejoin): RejoinDone | { err: unknown } {
     const info = this.#info;
     const oldRx = this.#rx;
     const oldTx = this.#tx;
-    if (info === null || oldRx === null || oldTx === null) return;
+    if (info === null || oldRx === null || oldTx === null) return { err: null };
     const cfg = this.#config;
     let rx: UdpSocket | null = null;
     let tx: UdpSocket | null = null;
@@ -345,12 +293,7 @@ export class MulticastSockets {
       if (change.reopenSend) tx = openSendSocket(this.#opener, g, cfg.hopLimit, cfg.loopback);
     } catch (err) {
       if (rx !== null) this.#closeSocket(rx);
-      if (watch.markGone()) {
-        this.#deps.log.info({ iface: cfg.interface, err }, 'multicast interface gone');
-      } else {
-        this.#deps.log.debug({ err, reason: change.reason }, 'multicast re-join failed');
-      }
-      return;
+      return { err };
     }
     let recvBufferBytes = info.recvBufferBytes;
     if (rx !== null) {
@@ -370,7 +313,7 @@ export class MulticastSockets {
     let connected = this.#connected;
     if (tx !== null) {
       connected = this.#connect(tx, g, true);
-      this.#retire(oldTx);
+      this.#retired.retire(oldTx, this.#sendPort);
       this.#tx = tx;
       this.#connected = connected;
       this.#destination = g.scopedGroup;
@@ -385,22 +328,10 @@ export class MulticastSockets {
       }
     }
     this.#ownEcho.refresh(true, this.#echoTarget());
-    watch.markUp();
-    this.rejoins++;
     this.#info = { ...info, interface: g.interfaceName, recvBufferBytes, sendPort: this.#sendPort };
-    const seen = watch.seen;
-    this.#deps.log.info(
-      {
-        iface: cfg.interface,
-        ifindex: seen.ifindex,
-        addresses: seen.addresses,
-        reason: change.reason,
-        reopened: { receive: rx !== null, send: tx !== null },
-        sendPort: this.#sendPort,
-        connected,
-      },
-      'multicast interface back',
-    );
+    this.rejoins++;
+    const reopened = { receive: rx !== null, send: tx !== null };
+    return { reopened, sendPort: this.#sendPort, connected };
   }
 
   /**
@@ -425,7 +356,7 @@ export class MulticastSockets {
         this.#closeSocket(tx);
         return;
       }
-      this.#retire(oldTx);
+      this.#retired.retire(oldTx, this.#sendPort);
       this.#tx = tx;
       this.#connected = true;
       this.#destination = g.scopedGroup;
@@ -438,19 +369,6 @@ export class MulticastSockets {
       if (tx !== null && tx !== this.#tx) this.#closeSocket(tx);
       this.#deps.log.debug({ err }, 'send socket connect retry failed');
     }
-  }
-
-  /** Keeps a replaced send socket open (and its port ours) while its last echoes may arrive. */
-  #retire(tx: UdpSocket): void {
-    const port = this.#sendPort;
-    this.#retiredPorts.get(port)?.();
-    this.#retiredPorts.set(
-      port,
-      this.#deps.timers.after(RETIRED_SEND_SOCKET_MS, () => {
-        this.#retiredPorts.delete(port);
-        this.#closeSocket(tx);
-      }),
-    );
   }
 
   #closeSocket(sock: UdpSocket): void {

@@ -1,6 +1,6 @@
 /**
  * Opening the two sockets of a `MulticastBus`: at start, and again when the interface carrying the
- * group comes back (src/multicast/interface-watch.ts). Each function closes what it created when it
+ * group comes back (src/multicast/interface-follower.ts). Each function closes what it created when it
  * fails, and throws a `MulticastError`.
  */
 import { asError } from '../errors.js';

@@ -8,7 +8,7 @@
 import { errnoName } from '../socketcan/system-error.js';
 import type { CanFrame } from '../frame.js';
 import { MAX_DATAGRAM_BYTES } from '../protocol/wire-keys.js';
-import type { CancelTimer } from './bus-timers.js';
+import type { CancelTimer } from '../net/timers.js';
 import type { Destination, UdpSocket } from './udp-socket.js';
 
 /** Called once the kernel took (null) or refused (the error) one datagram. */

@@ -11,7 +11,7 @@ import type { MulticastBusOptions } from '../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../src/protocol/encode-frame.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
-import type { CanSocketOptions } from '../../src/socketcan/can-socket.js';
+import type { CanSocketOptions } from '../../src/socketcan/can-socket-options.js';
 import { FakeKernel } from './fake-kernel.js';
 import { fakeSocketFactory, loopbackOnly } from './fake-udp-socket.js';
 import type { FakeUdpSocket } from './fake-udp-socket.js';
@@ -45,7 +45,7 @@ export function fakeCanSocketFactory(kernel: FakeKernel): {
       { interfacePollMs: 10, ...options },
       {
         binding: kernel.binding(),
-        probe: kernel.probe,
+        readLink: kernel.readLink,
         ...(logger === undefined ? {} : { logger }),
       },
     );

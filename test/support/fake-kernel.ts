@@ -13,11 +13,18 @@ import type {
   RecordLayout,
 } from '../../src/native/native-binding.js';
 import { CAN_RECORD_LAYOUT } from '../../src/socketcan/record-layout.js';
-import type { InterfaceInfo } from '../../src/socketcan/interface-probe.js';
 import { decodeKernelRecord, encodeKernelFrame } from '../../src/socketcan/kernel-frame.js';
 import { canSystemError } from '../../src/socketcan/system-error.js';
+import { linkMapReader } from './fake-interfaces.js';
 
 export const layout: RecordLayout = CAN_RECORD_LAYOUT;
+
+/** One fake CAN interface: its index, IFF_UP and MTU. */
+export interface InterfaceInfo {
+  ifindex: number;
+  up: boolean;
+  mtu: number;
+}
 
 export class FakeKernel {
   readonly interfaces = new Map<string, InterfaceInfo>();
@@ -70,10 +77,8 @@ export class FakeKernel {
     return this.handles.filter((h) => h.interface === name && !h.closed);
   }
 
-  probe = (name: string): InterfaceInfo | null => {
-    const info = this.interfaces.get(name);
-    return info === undefined ? null : { ...info };
-  };
+  /** The interfaces as sysfs would show them (`CanSocketDeps.readLink`). */
+  readonly readLink = linkMapReader(this.interfaces).link;
 
   get last(): FakeRawHandle {
     const h = this.handles.at(-1);

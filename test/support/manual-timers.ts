@@ -1,5 +1,5 @@
-/** `BusTimers` (src/multicast/bus-timers.ts) driven by hand: time moves only in `advance(ms)`. */
-import type { BusTimers, CancelTimer } from '../../src/multicast/bus-timers.js';
+/** `Timers` (src/net/timers.ts) driven by hand: time moves only in `advance(ms)`. */
+import type { Timers, CancelTimer } from '../../src/net/timers.js';
 
 interface Pending {
   at: number;
@@ -7,7 +7,7 @@ interface Pending {
   fn: () => void;
 }
 
-export class ManualTimers implements BusTimers {
+export class ManualTimers implements Timers {
   #now = 0;
   readonly #pending = new Set<Pending>();
 

@@ -5,7 +5,7 @@ import type { BridgeOptions } from '../../../src/bridge/bridge.js';
 import { parseCanFilters } from '../../../src/can/can-filter.js';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanFrame } from '../../../src/frame.js';
-import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
+import type { CanSocketOptions } from '../../../src/socketcan/can-socket-options.js';
 import { openFakeEndpoints } from '../../support/fake-endpoints.js';
 import type { FakeEndpoints } from '../../support/fake-endpoints.js';
 import { asKernelFrame } from '../../support/fake-kernel.js';

@@ -38,7 +38,7 @@ function setup() {
   kernel.addInterface('vcan0');
   const can = new CanSocket(
     { interface: 'vcan0', fd: true, interfacePollMs: 10 },
-    { binding: kernel.binding(), probe: kernel.probe },
+    { binding: kernel.binding(), readLink: kernel.readLink },
   );
   sockets.push(can);
   const watch = new BusStateWatch({ can, logger: pino({ level: 'info' }, sink) });

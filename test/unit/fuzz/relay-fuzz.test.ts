@@ -143,7 +143,7 @@ describe('fuzzing the relay', () => {
         kernel.addInterface('vcan0');
         const can = new CanSocket(
           { interface: 'vcan0', fd: s.canFd, txQueueLimit: 10_000 },
-          { binding: kernel.binding(), probe: kernel.probe },
+          { binding: kernel.binding(), readLink: kernel.readLink },
         );
         const handed: CanFrame[] = [];
         const send = can.send.bind(can);

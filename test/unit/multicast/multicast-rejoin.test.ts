@@ -14,22 +14,10 @@ import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { fakeSocketFactory, systemError } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 import { ManualTimers } from '../../support/manual-timers.js';
+import { fakeLink, v4, v6 } from '../../support/fake-interfaces.js';
+import type { InterfaceLink } from '../../../src/net/interface-reader.js';
 
 const ADDR = '10.9.0.1';
-
-function v4(address: string): NetworkInterfaceInfo {
-  return {
-    address,
-    netmask: '255.255.255.0',
-    family: 'IPv4',
-    mac: '',
-    internal: false,
-    cidr: null,
-  };
-}
-function v6(address: string, scopeid = 0): NetworkInterfaceInfo {
-  return { address, netmask: '', family: 'IPv6', mac: '', internal: false, cidr: null, scopeid };
-}
 
 /** A host whose interfaces and indexes the test changes. */
 class FakeHost {
@@ -43,7 +31,11 @@ class FakeHost {
     this.looks++;
     return structuredClone(this.interfaces);
   };
-  readonly interfaceIndex = (name: string): number | null => this.indexes[name] ?? null;
+  /** sysfs: a link for every interface with an index. */
+  readonly readLink = (name: string): InterfaceLink | null => {
+    const index = this.indexes[name];
+    return index === undefined ? null : fakeLink(index);
+  };
 
   /** `ip link del` + `ip link add` with the same name and addresses: a new index. */
   recreate(name: string, index: number): void {
@@ -73,7 +65,7 @@ function setup(options: MulticastBusOptions = {}) {
         return s;
       },
       networkInterfaces: host.networkInterfaces,
-      interfaceIndex: host.interfaceIndex,
+      readLink: host.readLink,
       timers,
       logger,
     },

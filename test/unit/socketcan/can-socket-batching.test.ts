@@ -34,7 +34,7 @@ describe('CanSocket TX batching per event-loop turn (scripted native binding)', 
     drops = [];
     sock = new CanSocket(
       { interface: 'vcanL', interfacePollMs: 60_000 },
-      { binding: kernel.binding(), probe: kernel.probe, nowMs: () => 1000 },
+      { binding: kernel.binding(), readLink: kernel.readLink, nowMs: () => 1000 },
     );
     sock.on('drop', (frames, reason) => drops.push([reason, frames.length]));
     void sock.start();

@@ -21,7 +21,7 @@ describe('CanSocket TX backlog drop and block', () => {
     drops = [];
     sock = new CanSocket(
       { interface: 'vcanB', interfacePollMs: 100 },
-      { binding: kernel.binding(), probe: kernel.probe, nowMs: () => 1000 },
+      { binding: kernel.binding(), readLink: kernel.readLink, nowMs: () => 1000 },
     );
     sock.on('drop', (frames, reason) => drops.push([reason, frames.length]));
     void sock.start();

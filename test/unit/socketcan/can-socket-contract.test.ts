@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CanFrame } from '../../../src/frame.js';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanSocketLike, CanStateChange } from '../../../src/socketcan/can-socket-like.js';
-import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
+import type { CanSocketOptions } from '../../../src/socketcan/can-socket-options.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { asKernelFrame, FakeKernel } from '../../support/fake-kernel.js';
 import { nextTurn, useFakeTimersButImmediate } from '../../support/loop-turn.js';
@@ -19,7 +19,7 @@ describe('CanSocket (what the relay relies on)', () => {
   function open(options: Partial<CanSocketOptions> = {}): CanSocket {
     const sock = new CanSocket(
       { interface: 'vcan0', fd: true, interfacePollMs: 100, ...options },
-      { binding: kernel.binding(), probe: kernel.probe, nowMs: () => 1000 },
+      { binding: kernel.binding(), readLink: kernel.readLink, nowMs: () => 1000 },
     );
     sockets.push(sock);
     return sock;

@@ -3,7 +3,7 @@ import type { CanFrame } from '../../../src/frame.js';
 import { errorCode } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanStateChange, CanTxDropReason } from '../../../src/socketcan/can-socket-like.js';
-import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
+import type { CanSocketOptions } from '../../../src/socketcan/can-socket-options.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { FakeKernel } from '../../support/fake-kernel.js';
 import { nextTurn, useFakeTimersButImmediate } from '../../support/loop-turn.js';
@@ -32,7 +32,7 @@ describe('CanSocket policy (scripted native binding)', () => {
   function open(options: Partial<CanSocketOptions> = {}): CanSocket {
     sock = new CanSocket(
       { interface: 'vcanT', fd: true, interfacePollMs: 100, ...options },
-      { binding: kernel.binding(), probe: kernel.probe, nowMs: () => nowMs },
+      { binding: kernel.binding(), readLink: kernel.readLink, nowMs: () => nowMs },
     );
     sock.on('state', (s) => states.push(s));
     sock.on('drop', (frames, reason, err) => drops.push([reason, frames.length, errorCode(err)]));

@@ -4,8 +4,8 @@ import {
   IFNAME_MAX_BYTES,
   interfaceNameProblem,
   isInterfaceName,
-} from '../../../src/socketcan/interface-name.js';
-import { sysfsInterfaceProbe } from '../../../src/socketcan/interface-probe.js';
+} from '../../../src/net/interface-name.js';
+import { readSysfsLink } from '../../../src/net/interface-reader.js';
 
 describe('interface names (net/core/dev.c dev_valid_name, on UTF-8 bytes)', () => {
   it.each(['vcan0', 'a', 'abcdefghijklmno', 'can-1_x.y', '..a', 'ééééééé', '€€€€€', 'x\u0001'])(
@@ -45,7 +45,7 @@ describe('interface names (net/core/dev.c dev_valid_name, on UTF-8 bytes)', () =
       expect(() => new CanSocket({ interface: name })).toThrow(
         expect.objectContaining({ code: 'ERR_CAN_INTERFACE' }),
       );
-      expect(sysfsInterfaceProbe(name)).toBeNull();
+      expect(readSysfsLink(name)).toBeNull();
     },
   );
 });
