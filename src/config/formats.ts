@@ -180,7 +180,11 @@ export function explainInvalid(
 
 let registered = false;
 
-/** Registers the `cmb-*` formats with convict (its registry is global); idempotent. */
+/**
+ * Registers the `cmb-*` formats with convict (its registry is global); idempotent. convict needs
+ * them to build the schema; `loadConfig` runs the same checks itself, once, so that each problem
+ * names its source, and never calls convict's `validate()`.
+ */
 export function registerConvictFormats(): void {
   if (registered) return;
   for (const name of Object.keys(FORMATS) as FormatName[]) {
