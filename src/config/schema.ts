@@ -11,7 +11,7 @@ import {
   DEFAULT_GROUP_IPV6,
   DEFAULT_HOP_LIMIT,
   DEFAULT_PORT,
-  DEFAULT_RECV_BUFFER_BYTES,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
 } from '../multicast/defaults.js';
 
 /** The configuration as written in the JSON file (filters and networks still as text). */
@@ -155,7 +155,7 @@ export function configSchema(): convict.Schema<RawConfig> {
         format: 'cmb-integer',
         min: 0,
         max: MAX_BUFFER_BYTES,
-        default: DEFAULT_RECV_BUFFER_BYTES,
+        default: DEFAULT_RECEIVE_BUFFER_BYTES,
         env: 'CMB_MULTICAST_RECEIVE_BUFFER_BYTES',
       },
       allowSources: {

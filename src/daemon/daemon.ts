@@ -79,7 +79,8 @@ export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
     // Other programs on this CAN interface see what we write; we do not read it back (no loop).
     loopback: true,
     receiveOwnMessages: false,
-    rcvbufBytes: config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
+    receiveBufferBytes:
+      config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
     timestamps: true,
     channel: config.sender.id,
     txQueueLimit: config.txQueue.size,
@@ -96,7 +97,7 @@ export function multicastOptions(config: BridgeConfig): MulticastBusOptions {
     interface: m.interface === '' ? null : m.interface,
     hopLimit: m.hopLimit,
     loopback: m.loopback,
-    recvBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
+    receiveBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
     interfaceCheckIntervalMs: m.interfaceCheckMs,
   };
 }
