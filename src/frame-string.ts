@@ -9,7 +9,8 @@
  *   20000004#0000...    error frame: 8 digits with CAN_ERR_FLAG (0x20000000) set
  */
 import { BridgeError } from './errors.js';
-import { CAN_EFF_MASK, CAN_MAX_DLEN, CANFD_MAX_DLEN, makeFrame, validateFrame } from './frame.js';
+import { CAN_EFF_MASK } from './can/linux-can.js';
+import { CAN_MAX_DLEN, CANFD_MAX_DLEN, makeFrame, validateFrame } from './frame.js';
 import type { CanChannel, CanFrame } from './frame.js';
 
 /** linux/can.h */

@@ -7,7 +7,7 @@ import {
   DEFAULT_HOP_LIMIT,
   DEFAULT_PORT,
 } from '../multicast/defaults.js';
-import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusOptions } from '../multicast/multicast-bus-types.js';
 import { MULTICAST_KEY_OPTIONS, multicastOptionValue } from './multicast-options.js';
 import { describeOptionProblem, joinNegativeValues } from './option-problems.js';
 import { UsageError } from './usage-error.js';

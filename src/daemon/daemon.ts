@@ -17,7 +17,7 @@ import { BridgeError, errorCode } from '../errors.js';
 import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
-import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus-types.js';
 import { warmUpCodec } from '../protocol/warm-up.js';
 import { CAN_ERR_MASK } from '../can/linux-can.js';
 import { CanSocket } from '../socketcan/can-socket.js';

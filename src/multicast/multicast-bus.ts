@@ -30,16 +30,6 @@ import { createNativeUdpSocket } from './native-udp-socket.js';
 import { SendQueue } from './send-queue.js';
 import type { DatagramSink } from './udp-socket.js';
 
-export type {
-  DatagramSource,
-  MulticastBusDeps,
-  MulticastBusEvents,
-  MulticastBusInfo,
-  MulticastBusOptions,
-  MulticastBusStats,
-  MulticastCodec,
-  ReceivedFrame,
-} from './multicast-bus-types.js';
 import type {
   DatagramSource,
   MulticastBusDeps,

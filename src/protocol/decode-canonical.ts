@@ -4,7 +4,8 @@
  * is read with straight-line code. Anything else, including every invalid frame, returns null and
  * goes through the general decoder (decode-datagram.ts), which gives the drop reason. Never throws.
  */
-import { CAN_EFF_MASK, CAN_MAX_DLEN, CAN_SFF_MASK, CANFD_MAX_DLEN } from '../frame.js';
+import { CAN_EFF_MASK, CAN_SFF_MASK } from '../can/linux-can.js';
+import { CAN_MAX_DLEN, CANFD_MAX_DLEN } from '../frame.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { channelText } from './channel-text.js';
 import { WIRE_KEYS } from './wire-keys.js';

@@ -2,7 +2,7 @@
  * Kernel receive filters (linux/can.h `struct can_filter`, set with CAN_RAW_FILTER): a frame passes
  * when `received_can_id & can_mask == can_id & can_mask`; CAN_INV_FILTER in `can_id` inverts it.
  */
-import { CAN_EFF_MASK, CAN_SFF_MASK } from '../frame.js';
+import { CAN_EFF_MASK, CAN_RAW_FILTER_MAX, CAN_SFF_MASK } from '../can/linux-can.js';
 import { CAN_EFF_FLAG, CAN_INV_FILTER, CAN_RTR_FLAG } from '../can/linux-can.js';
 
 /** One kernel filter, flags included; structurally the config's `CanIdFilter` fits. */
@@ -13,9 +13,6 @@ export interface CanKernelFilter {
   readonly mask: number;
   readonly inverted?: boolean;
 }
-
-/** linux/can/raw.h: `CAN_RAW_FILTER_MAX`. */
-export const CAN_RAW_FILTER_MAX = 512;
 
 /** What to match, in CanFrame terms; `undefined` flags match either kind. */
 export interface CanIdMatch {

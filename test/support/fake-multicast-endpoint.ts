@@ -3,7 +3,10 @@ import { EventEmitter } from 'node:events';
 import type { MulticastEndpoint } from '../../src/bridge/bridge.js';
 import type { CanFrame } from '../../src/frame.js';
 import { encodeFrame } from '../../src/protocol/encode-frame.js';
-import type { MulticastBusEvents, MulticastBusStats } from '../../src/multicast/multicast-bus.js';
+import type {
+  MulticastBusEvents,
+  MulticastBusStats,
+} from '../../src/multicast/multicast-bus-types.js';
 
 export class FakeMulticastEndpoint
   extends EventEmitter<MulticastBusEvents>

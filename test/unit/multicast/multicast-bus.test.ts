@@ -13,7 +13,7 @@ import type {
   MulticastBusDeps,
   MulticastBusOptions,
   ReceivedFrame,
-} from '../../../src/multicast/multicast-bus.js';
+} from '../../../src/multicast/multicast-bus-types.js';
 import { fakeSocketFactory, systemError } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 
