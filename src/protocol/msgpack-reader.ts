@@ -41,7 +41,7 @@ export const T_FLOAT = 3;
 export const T_STR = 4;
 export const T_BIN = 5;
 export const T_ARRAY = 6;
-export const T_OTHER = 7;
+const T_OTHER = 7;
 
 export class Reader {
   pos = 0;
