@@ -8,7 +8,7 @@ import type { CanFrame } from '../../src/frame.js';
 import { makeFrame } from '../../src/frame.js';
 import type { CanTxDropReason } from '../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
-import { canIdFilter } from '../../src/socketcan/kernel-filter.js';
+import { canIdFilter } from '../support/can-id-filter.js';
 import { loadNativeBinding } from '../../src/native/native-binding.js';
 import {
   addVcan,
