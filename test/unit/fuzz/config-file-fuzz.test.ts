@@ -12,7 +12,7 @@ import {
   parseCanFilter,
   toKernelFilter,
 } from '../../../src/can/can-filter.js';
-import { exampleConfig } from '../../../src/config/config-docs.js';
+import { exampleConfig } from '../../support/config-docs.js';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 import { errorCode } from '../../../src/errors.js';
 import { applyMutations, fuzzParams, mutation, readCorpus } from './fuzz-support.js';
