@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { processCpuTicks, udpPortBound, udpSocketDrops } from './bridge-bench-proc.js';
+import { OURS } from './bridge-bench-report.js';
 
 export interface SystemEnv {
   ifaceA: string;
@@ -125,16 +126,23 @@ abstract class ProcessPair implements BridgeSystem {
 
 /** Our daemons: A on vcanA, B on vcanB, distinct sender ids, the same group and port. */
 export class OurDaemons extends ProcessPair {
-  readonly name = 'can-multicast-bridge';
+  readonly name: string;
+  /**
+   * `pin`: the CPUs A and B run on (taskset -c), for the reordering experiment: a vcan write is
+   * echoed through the writing CPU's input backlog (vcan_tx -> netif_rx), so a writer that moves
+   * between CPUs can overtake its own earlier frames; pinned daemons cannot.
+   */
   constructor(
     readonly env: SystemEnv,
     readonly extraArgs: readonly string[] = [],
     readonly nodeArgs: readonly string[] = [],
+    readonly pin: readonly [number, number] | null = null,
   ) {
     super();
+    this.name = pin === null ? OURS : `${OURS} pinned`;
   }
 
-  #spawn(label: string, iface: string): BridgeProcess {
+  #spawn(label: string, iface: string, cpu: number | null): BridgeProcess {
     const { group, port } = this.env;
     const args = [
       ...this.nodeArgs,
@@ -148,7 +156,12 @@ export class OurDaemons extends ProcessPair {
       String(port),
     ];
     args.push('--sender-id', `bench-${label}`, '--log-level', 'info', ...this.extraArgs);
-    const child = spawn(process.execPath, args, {
+    // taskset execs node in place: the child's pid stays the daemon's (CPU and drop sampling).
+    const [cmd, argv] =
+      cpu === null
+        ? [process.execPath, args]
+        : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+    const child = spawn(cmd, argv, {
       env: daemonEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -156,8 +169,8 @@ export class OurDaemons extends ProcessPair {
   }
 
   async start(): Promise<void> {
-    this.a = this.#spawn('A', this.env.ifaceA);
-    this.b = this.#spawn('B', this.env.ifaceB);
+    this.a = this.#spawn('A', this.env.ifaceA, this.pin?.[0] ?? null);
+    this.b = this.#spawn('B', this.env.ifaceB, this.pin?.[1] ?? null);
     await Promise.all([
       this.a.ready(/"bridge running"/, 120_000),
       this.b.ready(/"bridge running"/, 120_000),

@@ -17,7 +17,9 @@
  *   npm run bench -- --only bridge [--quick] [--json FILE]     (builds, then as below)
  *   node dist/bench/bridge-bench.js [options]                  (re-runs itself in the test VM)
  *
- *   --systems LIST        ours,cannelloni-t1000,cannelloni,python,cangw (default: all, this order)
+ *   --systems LIST        ours,cannelloni-t1000,cannelloni,python,cangw (default: all, this order);
+ *                         also ours-pinned: our daemons with A on CPU 0 and B on CPU 1 (taskset),
+ *                         the reordering experiment (see OurDaemons)
  *   --rates LIST          the ladder, offered frames/s (default 500,1000,2000,4000,8000,16000)
  *   --seconds N           seconds per step (default 10)
  *   --columns LIST        rates whose latency and CPU the table shows (default 1000,4000)
@@ -73,7 +75,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     columns: { type: 'string', default: '1000,4000' },
     quick: { type: 'boolean', default: false },
-    'first-traffic': { type: 'boolean', default: true },
+    // Node 20's parseArgs has no negated booleans (allowNegative came in Node 22): the flag itself.
+    'no-first-traffic': { type: 'boolean', default: false },
     cannelloni: { type: 'string' },
     'daemon-arg': { type: 'string', multiple: true, default: [] },
     'daemon-node-arg': { type: 'string', multiple: true, default: [] },
@@ -143,7 +146,7 @@ if (process.env.CMBTEST_IN_VM === undefined) {
 const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
 const rates = list(values.rates).sort((a, b) => a - b);
 const seconds = values.quick ? 2 : Number(values.seconds);
-const firstTraffic = values['first-traffic'];
+const firstTraffic = !values['no-first-traffic'];
 /** One line per system: the worst latency of each second of its first traffic. */
 const firstTrafficNotes: string[] = [];
 
@@ -266,6 +269,8 @@ async function main(): Promise<number> {
   const notes: string[] = [cannelloni.note];
   const factories: Record<string, () => BridgeSystem | null> = {
     ours: () => new OurDaemons(env, values['daemon-arg'], values['daemon-node-arg']),
+    'ours-pinned': () =>
+      new OurDaemons(env, values['daemon-arg'], values['daemon-node-arg'], [0, 1]),
     'cannelloni-t1000': () =>
       cannelloni.path === null ? null : new CannelloniPair(env, cannelloni.path, 1000),
     cannelloni: () =>

@@ -3,7 +3,7 @@
  * npm `socketcan` package (4.0.7, as `npm install socketcan` gives it on Node 20; installed by this
  * script into .cache/socketcan-npm, never a dependency) vs can-utils candump/cangen (C).
  * On a host without CAN it prepares the scratch install and re-runs itself in the test VM.
- * Usage: npm run build && node dist/bench/socketcan-bench.js   (CMB_BENCH_FRAMES, default 100000)
+ * Usage: npm run build && node dist/bench/socketcan-bench.js   (CMBTEST_BENCH_FRAMES, default 100000)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, existsSync(resolve(here, '../../package.json')) ? '../..' : '..');
 const npmDir = join(root, '.cache/socketcan-npm');
 const workerJs = join(root, 'dist/bench/socketcan-bench-worker.js');
-const FRAMES = Number(process.env.CMB_BENCH_FRAMES ?? 100_000);
+const FRAMES = Number(process.env.CMBTEST_BENCH_FRAMES ?? 100_000);
 /** The current phase: frames per run and cangen's gap between frames (ms, 0 = flat out). */
 let frames = FRAMES;
 let gapMs = '0';
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
         '--timeout',
         '900',
         '--env',
-        'CMB_BENCH_FRAMES',
+        'CMBTEST_BENCH_FRAMES',
         '--',
         process.execPath,
         fileURLToPath(import.meta.url),

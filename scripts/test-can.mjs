@@ -4,8 +4,8 @@
 //   2. otherwise inside the project's QEMU test VM (test/vm/setup.sh + test/vm/run.sh);
 //   3. otherwise skipped LOUDLY with the reason; that is a failure (exit 1) when CI=true.
 // Usage: node scripts/test-can.mjs [vitest args and file filters...]
-// Environment: CMB_CAN_MODE=native|vm|skip forces a mode; CMB_VM_TIMEOUT (s, default 1500) bounds
-// the VM run; CMB_VM_* are read by test/vm/*.sh (test/vm/README.md).
+// Environment: CMBTEST_CAN_MODE=native|vm|skip forces a mode; CMBTEST_VM_TIMEOUT (s, default 1500) bounds
+// the VM run; CMBTEST_VM_* are read by test/vm/*.sh (test/vm/README.md).
 // Both ways give the tests the same interfaces: vcan0 and vcan1 up with mtu 72 (CAN FD capable);
 // natively they are created here when missing (and deleted afterwards).
 import { buildIfStale } from './dist-stale.mjs';
@@ -118,7 +118,7 @@ async function runVm(why) {
   // run.sh takes the kernel and initramfs from the environment instead of running setup again.
   const env = {};
   for (const line of setup.stdout.split('\n')) {
-    const m = /^(CMB_VM_[A-Z]+)=(.*)$/.exec(line);
+    const m = /^(CMBTEST_VM_[A-Z]+)=(.*)$/.exec(line);
     if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
   }
   const t1 = Date.now();
@@ -127,7 +127,7 @@ async function runVm(why) {
     [
       join(root, 'test/vm/run.sh'),
       '--timeout',
-      process.env.CMB_VM_TIMEOUT ?? '1500',
+      process.env.CMBTEST_VM_TIMEOUT ?? '1500',
       '--',
       process.execPath,
       ...vitestArgs.map((a) => (a.startsWith(root) ? relative(root, a) : a)),
@@ -138,12 +138,12 @@ async function runVm(why) {
   done(status, 'vm');
 }
 
-const forced = process.env.CMB_CAN_MODE;
-if (forced === 'skip') skip('CMB_CAN_MODE=skip');
+const forced = process.env.CMBTEST_CAN_MODE;
+if (forced === 'skip') skip('CMBTEST_CAN_MODE=skip');
 if (process.env.CMBTEST_IN_VM === '1' || forced === 'native') {
   await runNative();
 } else {
-  const problem = forced === 'vm' ? 'CMB_CAN_MODE=vm' : nativeVcanProblem();
+  const problem = forced === 'vm' ? 'CMBTEST_CAN_MODE=vm' : nativeVcanProblem();
   if (problem === null) await runNative();
   else if (!quiet('bash', ['-c', 'command -v apt-get || command -v qemu-system-x86_64']).ok)
     skip(`${problem}; and no QEMU nor apt-get to install it`);

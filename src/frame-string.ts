@@ -8,21 +8,11 @@
  *   123##1DEADBEEF      CAN FD: one flags nibble (1 = BRS, 2 = ESI, 4 = FDF) then up to 64 bytes
  *   20000004#0000...    error frame: 8 digits with CAN_ERR_FLAG (0x20000000) set
  */
+import { CAN_ERR_FLAG, CANFD_BRS, CANFD_ESI, CANFD_FDF } from './can/linux-can.js';
 import { BridgeError } from './errors.js';
 import { CAN_EFF_MASK } from './can/linux-can.js';
 import { CAN_MAX_DLEN, CANFD_MAX_DLEN, makeFrame, validateFrame } from './frame.js';
 import type { CanChannel, CanFrame } from './frame.js';
-
-/** linux/can.h */
-const CAN_ERR_FLAG = 0x20000000;
-/** linux/can.h: flags of `struct canfd_frame`. */
-const CANFD_BRS = 0x01;
-const CANFD_ESI = 0x02;
-/**
- * linux/can.h: "mark CAN FD for dual use of struct canfd_frame" (Linux >= 6.0 sets it on every FD
- * frame, so `candump -L` logs show `##5` where cansend wrote `##1`). Accepted and implied.
- */
-const CANFD_FDF = 0x04;
 
 function fail(text: string, why: string): never {
   throw new BridgeError('ERR_FRAME_SYNTAX', `invalid frame "${text}": ${why}`);
@@ -81,6 +71,9 @@ export function parseFrameString(text: string, channel: CanChannel = null): CanF
     if (flagText === '')
       fail(text, 'CAN FD frame needs a flags digit after ##, e.g. 123##1 or 123##0');
     flags = hexValue(text, flagText, 'CAN FD flags');
+    // CANFD_FDF ("mark CAN FD for dual use of struct canfd_frame", linux/can.h): Linux >= 6.2 sets
+    // it on every FD frame, so `candump -L` logs show `##5` where cansend wrote `##1`. Accepted
+    // and implied.
     if (flags & ~(CANFD_BRS | CANFD_ESI | CANFD_FDF)) {
       fail(text, `CAN FD flags ${flagText} has unknown bits (1 = BRS, 2 = ESI, 4 = FDF)`);
     }

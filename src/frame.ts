@@ -3,6 +3,7 @@
  * Pure data and validation; nothing here touches a socket.
  */
 import { CAN_EFF_MASK, CAN_SFF_MASK } from './can/linux-can.js';
+import { BridgeRangeError } from './errors.js';
 
 /** python-can's `channel`: whatever the sending program put there (kept as sent by receivers). */
 export type CanChannel = string | number | null;
@@ -55,7 +56,7 @@ const PADDED_FD_LENGTH: readonly number[] = (() => {
  */
 export function canFdPaddedLength(len: number): number {
   const padded = PADDED_FD_LENGTH[len];
-  if (padded === undefined) throw new RangeError(`no CAN FD length holds ${len} bytes`);
+  if (padded === undefined) throw new BridgeRangeError(`no CAN FD length holds ${len} bytes`);
   return padded;
 }
 

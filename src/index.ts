@@ -11,7 +11,9 @@ export {
   validateFrame,
 } from './frame.js';
 export { formatFrameString, parseFrameString } from './frame-string.js';
-export { BridgeError } from './errors.js';
+export { BridgeError, BridgeRangeError } from './errors.js';
+export { ERROR_CATALOGUE } from './error-catalogue.js';
+export type { ErrorCatalogueEntry, ErrorCode } from './error-catalogue.js';
 export { encodeFrame, encodeFrameInto, InvalidFrameError } from './protocol/encode-frame.js';
 export type { EncodeFault } from './protocol/encode-frame.js';
 export { decodeDatagram, isDecodeFault } from './protocol/decode-datagram.js';

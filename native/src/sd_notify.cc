@@ -13,23 +13,6 @@
 
 namespace cansock {
 
-namespace {
-
-// Like SysError, with the socket address instead of an interface name.
-Napi::Error NotifyError(Napi::Env env, int err, const char* syscall, const std::string& address) {
-  std::string code = ErrnoName(err);
-  Napi::Error error = Napi::Error::New(
-      env, std::string(syscall) + " " + code + " " + address + ": " + std::strerror(err));
-  Napi::Object obj = error.Value();
-  obj.Set("code", Napi::String::New(env, code));
-  obj.Set("errno", Napi::Number::New(env, -err));
-  obj.Set("syscall", Napi::String::New(env, syscall));
-  obj.Set("address", Napi::String::New(env, address));
-  return error;
-}
-
-}  // namespace
-
 Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !(info[1].IsString() || info[1].IsTypedArray())) {
@@ -53,11 +36,11 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   std::memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   if (address.size() < 2 || (address[0] != '/' && address[0] != '@')) {
-    NotifyError(env, EAFNOSUPPORT, "connect", address).ThrowAsJavaScriptException();
+    SysError(env, EAFNOSUPPORT, "connect", address, "address").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (address.size() > sizeof addr.sun_path) {
-    NotifyError(env, ENAMETOOLONG, "connect", address).ThrowAsJavaScriptException();
+    SysError(env, ENAMETOOLONG, "connect", address, "address").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::memcpy(addr.sun_path, address.data(), address.size());
@@ -67,7 +50,7 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
 
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    NotifyError(env, errno, "socket", address).ThrowAsJavaScriptException();
+    SysError(env, errno, "socket", address, "address").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   // A full receive queue at the manager must not stall the event loop: MSG_DONTWAIT, EAGAIN is
@@ -77,7 +60,7 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   int err = errno;
   close(fd);
   if (sent < 0) {
-    NotifyError(env, err, "sendto", address).ThrowAsJavaScriptException();
+    SysError(env, err, "sendto", address, "address").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(sent));

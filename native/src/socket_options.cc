@@ -14,17 +14,10 @@ namespace cansock {
 
 namespace {
 
-// Like SysError, with the file descriptor instead of an interface name.
+// setsockopt(2)'s failure: the option and fd in the message, the fd as `fd`.
 Napi::Error OptionError(Napi::Env env, int err, const char* option, int fd) {
-  std::string code = ErrnoName(err);
-  Napi::Error error = Napi::Error::New(env, "setsockopt " + code + " " + option + " fd " +
-                                                std::to_string(fd) + ": " + std::strerror(err));
-  Napi::Object obj = error.Value();
-  obj.Set("code", Napi::String::New(env, code));
-  obj.Set("errno", Napi::Number::New(env, -err));
-  obj.Set("syscall", Napi::String::New(env, "setsockopt"));
-  obj.Set("fd", Napi::Number::New(env, fd));
-  return error;
+  return SysError(env, err, "setsockopt", std::string(option) + " fd " + std::to_string(fd), "fd",
+                  fd);
 }
 
 }  // namespace

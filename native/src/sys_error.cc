@@ -9,8 +9,10 @@ const char* ErrnoName(int err) {
   return uv_err_name(-err);
 }
 
-Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& subject,
-                     const char* subject_key) {
+namespace {
+
+Napi::Error SysErrorWith(Napi::Env env, int err, const char* syscall, const std::string& subject,
+                         const char* subject_key, Napi::Value subject_value) {
   std::string code = ErrnoName(err);
   std::string message = std::string(syscall) + " " + code + " " + subject + ": " + uv_strerror(-err);
   Napi::Error error = Napi::Error::New(env, message);
@@ -18,8 +20,21 @@ Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::str
   obj.Set("code", Napi::String::New(env, code));
   obj.Set("errno", Napi::Number::New(env, -err));
   obj.Set("syscall", Napi::String::New(env, syscall));
-  obj.Set(subject_key, Napi::String::New(env, subject));
+  obj.Set(subject_key, subject_value);
   return error;
+}
+
+}  // namespace
+
+Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& subject,
+                     const char* subject_key) {
+  return SysErrorWith(env, err, syscall, subject, subject_key, Napi::String::New(env, subject));
+}
+
+Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::string& subject,
+                     const char* subject_key, double subject_value) {
+  return SysErrorWith(env, err, syscall, subject, subject_key,
+                      Napi::Number::New(env, subject_value));
 }
 
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {

@@ -11,6 +11,7 @@ import {
   CAN_RTR_FLAG,
   CAN_SFF_MASK,
 } from './linux-can.js';
+import { BridgeError } from '../errors.js';
 
 /** One parsed filter. `id` and `mask` are `struct can_filter` values (linux/can.h), flags included. */
 export interface CanIdFilter {
@@ -26,15 +27,17 @@ export interface CanIdFilter {
   readonly text: string;
 }
 
-/** Thrown by `parseCanFilter`; `message` says what is wrong and what is expected. */
-export class CanFilterSyntaxError extends Error {
-  readonly code = 'ERR_CAN_FILTER';
+/** Thrown by `parseCanFilter` (code ERR_CAN_FILTER); `message` says what is wrong and what is expected. */
+export class CanFilterSyntaxError extends BridgeError {
   constructor(
     readonly text: string,
     /** What is wrong, without the filter text. */
     readonly reason: string,
   ) {
-    super(`invalid CAN filter ${JSON.stringify(text)}: ${reason}; expected ${CAN_FILTER_SYNTAX}`);
+    super(
+      'ERR_CAN_FILTER',
+      `invalid CAN filter ${JSON.stringify(text)}: ${reason}; expected ${CAN_FILTER_SYNTAX}`,
+    );
     this.name = 'CanFilterSyntaxError';
   }
 }

@@ -8,6 +8,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { FormatSpec } from '../config/formats.js';
 import { FORMATS } from '../config/formats.js';
 import { configKeys } from '../config/schema.js';
+import { BridgeError } from '../errors.js';
 import { UsageError } from './usage-error.js';
 
 /** The parseArgs entries of the multicast options. */
@@ -38,7 +39,9 @@ export function multicastOptionValue(
 ): unknown {
   if (text === undefined) return undefined;
   const spec = configKeys().find((k) => k.key === KEY_OF_MULTICAST_OPTION[option]);
-  if (spec === undefined) throw new Error(`no config key ${KEY_OF_MULTICAST_OPTION[option]}`);
+  if (spec === undefined) {
+    throw new BridgeError('ERR_SCHEMA', `no config key ${KEY_OF_MULTICAST_OPTION[option]}`);
+  }
   const format: FormatSpec = FORMATS[spec.format];
   const value = format.fromString(text);
   const why = format.check(value, spec);

@@ -30,7 +30,8 @@ export const MULTICAST_OPTIONS_HELP = `Multicast options:
                          (default ${DEFAULT_GROUP_IPV6}, python-can's default)
   -4, --ipv4             use python-can's IPv4 group ${DEFAULT_GROUP_IPV4}
   -p, --port N           UDP port (default ${DEFAULT_PORT})
-  -i, --interface NAME   network interface to join and send on (default: the kernel's choice)
+  -i, --interface NAME   network interface to send on (dump: also to join on)
+                         (default: the kernel's choice)
       --hop-limit N      IPv4 TTL / IPv6 hop limit, 0..255 (default ${DEFAULT_HOP_LIMIT}: this link only)
   -h, --help             show this help`;
 

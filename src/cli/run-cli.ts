@@ -1,8 +1,9 @@
 /** The command dispatcher: argv in, exit code out; every error becomes one line on stderr. */
+import { exitStatusOf } from '../error-catalogue.js';
 import { errorCode } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import { dumpCommand } from './dump-command.js';
-import { EX_CONFIG, EX_SOFTWARE, EX_UNAVAILABLE, EX_USAGE, EXIT_OK } from './exit-codes.js';
+import { EX_SOFTWARE, EX_USAGE, EXIT_OK } from './exit-codes.js';
 import { checkConfigCommand } from './check-config-command.js';
 import { runCommand } from './run-command.js';
 import { sendCommand } from './send-command.js';
@@ -34,21 +35,6 @@ const COMMANDS: Record<string, Command> = {
   send: sendCommand,
 };
 
-/** Error codes (never message text) mapped to exit codes. */
-const EXIT_BY_CODE: Record<string, number> = {
-  ERR_USAGE: EX_USAGE,
-  ERR_INVALID_GROUP: EX_USAGE,
-  ERR_INVALID_OPTION: EX_USAGE,
-  ERR_UNKNOWN_INTERFACE: EX_USAGE,
-  ERR_CONFIG: EX_CONFIG,
-  ERR_CAN_OPEN: EX_UNAVAILABLE,
-  ERR_MULTICAST_SOCKET: EX_UNAVAILABLE,
-  ERR_MULTICAST_BIND: EX_UNAVAILABLE,
-  ERR_MULTICAST_JOIN: EX_UNAVAILABLE,
-  ERR_MULTICAST_SEND: EX_UNAVAILABLE,
-  ERR_METRICS_LISTEN: EX_UNAVAILABLE,
-};
-
 export async function runCli(argv: string[], io: CliIo, version: string): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -67,9 +53,10 @@ export async function runCli(argv: string[], io: CliIo, version: string): Promis
   try {
     return await command(args, io);
   } catch (err) {
-    const code = errorCode(err);
-    const exit = code === undefined ? undefined : EXIT_BY_CODE[code];
-    if (exit === undefined) {
+    // The catalogue maps codes (never message text) to exit statuses; EX_SOFTWARE is a bug, and
+    // so is a code that is not ours: both print the stack.
+    const exit = exitStatusOf(errorCode(err));
+    if (exit === undefined || exit === EX_SOFTWARE) {
       io.stderr.write(
         `can-multicast-bridge ${name}: internal error: ${(err as Error).stack ?? String(err)}\n`,
       );

@@ -4,6 +4,7 @@
  * line. Registered with convict under `cmb-*` names without a coerce function, so convict never
  * turns a wrong JSON type into a right one behind our back.
  */
+import { BridgeError } from '../errors.js';
 import convict from 'convict';
 import { isIPv4, isIPv6 } from 'node:net';
 import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from '../can/can-filter.js';
@@ -191,7 +192,7 @@ export function registerConvictFormats(): void {
       // convict passes the schema item, which carries our limits (min, max, allowEmpty).
       validate(value: unknown, item: convict.SchemaObj) {
         const problem = explainInvalid(name, value, item as FormatLimits);
-        if (problem !== undefined) throw new Error(problem);
+        if (problem !== undefined) throw new BridgeError('ERR_CONFIG', problem);
       },
     });
   }

@@ -3,6 +3,7 @@
  * name from formats.ts, with limits next to it), a default and an environment variable
  * (`CMB_` + the key path in upper snake case).
  */
+import { BridgeError } from '../errors.js';
 import type convict from 'convict';
 import type { FormatLimits, FormatName, LogLevel } from './formats.js';
 import { isFormatName } from './formats.js';
@@ -280,7 +281,7 @@ export function configKeys(): ConfigKey[] {
       }
       const { doc, format, env, min, max, allowEmpty } = child as convict.SchemaObj & FormatLimits;
       if (!isFormatName(format) || typeof doc !== 'string' || typeof env !== 'string') {
-        throw new Error(`schema key ${key} lacks a cmb-* format, doc or env`);
+        throw new BridgeError('ERR_SCHEMA', `schema key ${key} lacks a cmb-* format, doc or env`);
       }
       keys.push({ key, doc, format, default: child.default, env, min, max, allowEmpty });
     }

@@ -3,6 +3,7 @@
  * out. The producer never blocks; when the consumer falls `highWaterMark` items behind, new items
  * are refused (the caller counts them).
  */
+import { asError } from '../errors.js';
 export class FrameQueue<T> implements AsyncIterableIterator<T> {
   readonly #highWaterMark: number;
   readonly #onReturn: () => void;
@@ -69,11 +70,7 @@ export class FrameQueue<T> implements AsyncIterableIterator<T> {
       if (this.#error !== undefined) {
         const err = this.#error;
         this.#error = undefined;
-        return Promise.reject(
-          err instanceof Error
-            ? err
-            : new Error('iteration ended with a non-Error', { cause: err }),
-        );
+        return Promise.reject(asError(err, 'iteration ended with a non-Error'));
       }
       return Promise.resolve({ value: undefined, done: true });
     }

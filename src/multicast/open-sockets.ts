@@ -3,6 +3,7 @@
  * group comes back (src/multicast/interface-watch.ts). Each function closes what it created when it
  * fails, and throws a `MulticastError`.
  */
+import { asError } from '../errors.js';
 import type { Logger } from 'pino';
 import type { ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
@@ -106,7 +107,7 @@ export function connectSocket(tx: UdpSocket, port: number, address: string): Err
     tx.connect(address, port);
     return null;
   } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
+    return asError(err);
   }
 }
 

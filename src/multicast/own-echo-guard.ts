@@ -3,6 +3,7 @@
  * up, at most once a second), and the kernel own-echo filter (own-echo-filter.ts) kept in step
  * with them and with the send port. Used by `MulticastBus`; no sockets of its own.
  */
+import { BridgeError } from '../errors.js';
 import type { Logger } from 'pino';
 import { localAddresses, stripScope } from './multicast-address.js';
 import type { NetworkInterfacesFn } from './multicast-address.js';
@@ -79,7 +80,8 @@ export class OwnEchoGuard {
     if (this.#installed?.rx === rx && this.#installed.key === key) return;
     const program = ownEchoFilterProgram({ family, sendPort, localAddresses: addresses });
     try {
-      if (program === null) throw new Error(`no filter for ${addresses.length} addresses`);
+      if (program === null)
+        throw new BridgeError('ERR_OWN_ECHO_FILTER', `no filter for ${addresses.length} addresses`);
       attach(rx, program);
       this.#installed = { rx, key };
       this.#options.log.debug({ sendPort, addresses }, 'own-echo filter attached');

@@ -3,6 +3,7 @@
  * Pure parsing and matching of address text; no sockets.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { BridgeError } from '../errors.js';
 
 /** One parsed network. */
 export interface Cidr {
@@ -15,15 +16,14 @@ export interface Cidr {
   readonly prefix: number;
 }
 
-/** Thrown by `parseCidr`; `message` says what is wrong and what is expected. */
-export class CidrSyntaxError extends Error {
-  readonly code = 'ERR_CIDR';
+/** Thrown by `parseCidr` (code ERR_CIDR); `message` says what is wrong and what is expected. */
+export class CidrSyntaxError extends BridgeError {
   constructor(
     readonly text: string,
     /** What is wrong, without the network text. */
     readonly reason: string,
   ) {
-    super(`invalid network ${JSON.stringify(text)}: ${reason}`);
+    super('ERR_CIDR', `invalid network ${JSON.stringify(text)}: ${reason}`);
     this.name = 'CidrSyntaxError';
   }
 }

@@ -5,6 +5,7 @@
  * goes through the general decoder (decode-datagram.ts), which gives the drop reason. Never throws.
  */
 import { CAN_EFF_MASK, CAN_SFF_MASK } from '../can/linux-can.js';
+import { BridgeError } from '../errors.js';
 import { CAN_MAX_DLEN, CANFD_MAX_DLEN } from '../frame.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { channelText } from './channel-text.js';
@@ -113,7 +114,7 @@ const CHANNEL_AFTER_ID = SMALLEST.channelAt - ID_AT - 1;
 const scratchF64 = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
-  throw new Error('decode-canonical assumes a little-endian host');
+  throw new BridgeError('ERR_UNSUPPORTED_HOST', 'decode-canonical assumes a little-endian host');
 }
 
 /**

@@ -201,7 +201,7 @@ function templateFor(frame: CanFrame): Template {
 const scratchF64 = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
-  throw new Error('encode-frame assumes a little-endian host');
+  throw new BridgeError('ERR_UNSUPPORTED_HOST', 'encode-frame assumes a little-endian host');
 }
 
 /** Where is_remote_frame's and is_error_frame's bools are, counted from is_extended_id's. */

@@ -3,6 +3,7 @@
  * keeping only what the frame fields can use, and throwing a preallocated `Fault` on bad input
  * (msgpack spec: https://github.com/msgpack/msgpack/blob/master/spec.md).
  */
+import { BridgeError } from '../errors.js';
 import type { DecodeFault } from './decode-datagram.js';
 
 // Little-endian scratch for float reads (x86 and arm64 Linux are little-endian; checked below).
@@ -10,7 +11,7 @@ const scratchF64 = new Float64Array(1);
 const scratchF32 = new Float32Array(scratchF64.buffer, 0, 1);
 const scratchBytes = new Uint8Array(scratchF64.buffer);
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
-  throw new Error('msgpack-reader assumes a little-endian host');
+  throw new BridgeError('ERR_UNSUPPORTED_HOST', 'msgpack-reader assumes a little-endian host');
 }
 
 /** Thrown internally to unwind the parser; never escapes `decodeDatagram`. */

@@ -1,6 +1,7 @@
 /**
- * What the layers above (the bridge) depend on: one CAN endpoint on one interface. `CanSocket`
- * (native, src/socketcan/can-socket.ts) and `FakeCanSocket` (tests) both implement it.
+ * What the layers above (the bridge) depend on: one CAN endpoint on one interface, implemented
+ * once, by `CanSocket` (src/socketcan/can-socket.ts). Tests run that same class on a fake addon
+ * (test/support/fake-kernel.ts), so the policy here is never written twice.
  */
 import type { EventEmitter } from 'node:events';
 import type { CanFrame } from '../frame.js';

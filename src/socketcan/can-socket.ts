@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { BridgeError, errorCode } from '../errors.js';
+import { asError, BridgeError, errorCode } from '../errors.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { validateFrame } from '../frame.js';
 import type {
@@ -192,7 +192,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         this.#start();
         this.#startPromise = Promise.resolve();
       } catch (err) {
-        this.#startPromise = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        this.#startPromise = Promise.reject(asError(err));
       }
     }
     return this.#startPromise;

@@ -3,6 +3,7 @@
  * when `received_can_id & can_mask == can_id & can_mask`; CAN_INV_FILTER in `can_id` inverts it.
  */
 import { CAN_INV_FILTER, CAN_RAW_FILTER_MAX } from '../can/linux-can.js';
+import { BridgeRangeError } from '../errors.js';
 
 /** One kernel filter, flags included; structurally the config's `CanIdFilter` fits. */
 export interface CanKernelFilter {
@@ -16,7 +17,7 @@ export interface CanKernelFilter {
 /** The (can_id, can_mask) pairs the addon passes to setsockopt(CAN_RAW_FILTER). */
 export function kernelFilterArray(filters: readonly CanKernelFilter[]): Uint32Array {
   if (filters.length > CAN_RAW_FILTER_MAX) {
-    throw new RangeError(`at most ${CAN_RAW_FILTER_MAX} CAN filters (linux/can/raw.h)`);
+    throw new BridgeRangeError(`at most ${CAN_RAW_FILTER_MAX} CAN filters (linux/can/raw.h)`);
   }
   const out = new Uint32Array(filters.length * 2);
   filters.forEach((f, i) => {

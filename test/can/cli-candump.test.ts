@@ -108,7 +108,7 @@ describe.skipIf(skip)('dump and send against can-utils', () => {
   });
 
   // candump's arguments and dump's, for the same selection of the same frames.
-  const VARIANTS: [string, string[], string[], 'log' | 'human' | 'z' | 'd' | 'A'][] = [
+  const VARIANTS: [string, string[], string[], 'log' | 'human' | 'a' | 'z' | 'd' | 'A'][] = [
     ['id:mask', ['-L', 'vcan1,123:7FF'], ['--filter', '123:7FF'], 'log'],
     [
       'inverted + error mask',
@@ -118,6 +118,7 @@ describe.skipIf(skip)('dump and send against can-utils', () => {
     ],
     ['joined', ['-L', 'vcan1,120:7F0,003:00F,j'], ['--filter', '120:7F0,003:00F,j'], 'log'],
     ['human', ['vcan1,0:0,#FFFFFFFF'], ['--format', 'human', '--filter', '0:0,#FFFFFFFF'], 'human'],
+    ['-t a', ['-t', 'a', 'vcan1,0:0'], ['--format', 'human', '-t', 'a', '--filter', '0:0'], 'a'],
     ['-t z', ['-t', 'z', 'vcan1,0:0'], ['--format', 'human', '-t', 'z', '--filter', '0:0'], 'z'],
     ['-t d', ['-t', 'd', 'vcan1,0:0'], ['--format', 'human', '-t', 'd', '--filter', '0:0'], 'd'],
     ['-t A', ['-t', 'A', 'vcan1,0:0'], ['--format', 'human', '-t', 'A', '--filter', '0:0'], 'A'],
@@ -189,6 +190,16 @@ describe.skipIf(skip)('dump and send against can-utils', () => {
           `-t ${kind}: largest difference to candump ${(Math.max(...diffs) * 1000).toFixed(1)} ms`,
         );
         for (const d of diffs) expect(d).toBeLessThan(0.25);
+      }
+      if (kind === 'a') {
+        // Seconds since the epoch, as candump's "(%010ld.%06ld)": the same moment, within 400 ms
+        // from the second frame on (see above); a wrong mode is off by years or >= 500 ms.
+        const [a, b] = [times(ours), times(theirs)];
+        expect(a).toHaveLength(b.length);
+        for (const [k, s] of a.entries()) {
+          expect(s).toBeGreaterThan(1_600_000_000);
+          if (k > 0) expect(Math.abs(s - (b[k] ?? NaN))).toBeLessThan(0.4);
+        }
       }
       if (kind === 'A') {
         // Local date and time, as candump's strftime("%Y-%m-%d %H:%M:%S"): the same moment, within

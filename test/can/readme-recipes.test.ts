@@ -72,10 +72,10 @@ describe.skipIf(skip)('README recipes on a real kernel', () => {
       .filter((l) => l.includes('unknown environment variable'))
       .map((l) => (JSON.parse(l) as { variable: string }).variable);
     expect(warned).toEqual(['CMB_LOG_LEVLE']);
-    // In the VM, run.sh passes none of the harness's own knobs (CMB_VM_*, CMB_CAN_MODE) in.
+    // In the VM, run.sh passes none of the harness's own knobs (CMBTEST_VM_*, CMBTEST_CAN_MODE) in.
     if (process.env.CMBTEST_IN_VM === '1') {
       const harness = Object.keys(process.env).filter(
-        (k) => k.startsWith('CMB_VM_') || k === 'CMB_CAN_MODE' || k === 'CMB_IN_VM',
+        (k) => k.startsWith('CMBTEST_VM_') || k === 'CMBTEST_CAN_MODE' || k === 'CMB_IN_VM',
       );
       expect(harness).toEqual([]);
     }

@@ -48,10 +48,10 @@ export function setUpEngine(): Engine | string {
   const env = { ...process.env };
   for (const k of ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF']) if (vars[k]) env[k] = vars[k];
   return {
-    command: vars.CMB_ENGINE === 'docker' ? 'docker' : 'podman',
+    command: vars.CMBTEST_ENGINE === 'docker' ? 'docker' : 'podman',
     env,
-    store: vars.CMB_IMAGE_STORE ?? '',
-    baseImages: vars.CMB_BASE_IMAGES ?? '?',
+    store: vars.CMBTEST_IMAGE_STORE ?? '',
+    baseImages: vars.CMBTEST_BASE_IMAGES ?? '?',
     setupLog: res.stderr,
     setupSeconds: (Date.now() - t0) / 1000,
   };

@@ -147,10 +147,10 @@ state vcan5 hotplug.deleted
 
 fact security "$(systemd-analyze security --no-pager "${U}vcan1.service" 2>&1 | tail -n 1)"
 
-# The image (built on the host, read from its store: CMB_DEPLOY_STORE) as a daemon container with --network host
+# The image (built on the host, read from its store: CMBTEST_DEPLOY_STORE) as a daemon container with --network host
 # on vcan0, bridging with the systemd instance on vcan1. Podman in the guest (container.md): its
 # own store on a tmpfs with the host's as a read-only additional image store, runc, cgroupfs.
-if [[ -n ${CMB_DEPLOY_IMAGE:-} && -n ${CMB_DEPLOY_STORE:-} ]]; then
+if [[ -n ${CMBTEST_DEPLOY_IMAGE:-} && -n ${CMBTEST_DEPLOY_STORE:-} ]]; then
   P=/run/cmb-podman
   mkdir -p "$P/graph" "$P/run" && mount -t tmpfs tmpfs "$P/graph"
   cat >"$P/storage.conf" <<CONF
@@ -159,7 +159,7 @@ driver = "overlay"
 graphroot = "$P/graph"
 runroot = "$P/run"
 [storage.options]
-additionalimagestores = ["$CMB_DEPLOY_STORE"]
+additionalimagestores = ["$CMBTEST_DEPLOY_STORE"]
 CONF
   cat >"$P/containers.conf" <<'CONF'
 [containers]
@@ -175,7 +175,7 @@ CONF
   # --workdir /: `podman exec` (the health check) failed in this guest with "chdir to cwd
   # (/opt/can-multicast-bridge) ... no such file or directory" (container.md).
   fact ctr.run "$(podman run -d --name cmb-ctr --network host --workdir / \
-    -v "$CONF:/etc/can-multicast-bridge:ro" "$CMB_DEPLOY_IMAGE" \
+    -v "$CONF:/etc/can-multicast-bridge:ro" "$CMBTEST_DEPLOY_IMAGE" \
     run --config /etc/can-multicast-bridge/ctr.json --can vcan0 2>&1 | tail -n 1)"
   ready() { podman logs cmb-ctr 2>/dev/null | grep -q '"msg":"bridge running"'; }
   wait_until 120 ready

@@ -3,9 +3,9 @@
 # and exit with its status. Usage and timings: ./README.md; recipe: ../../../shared/socketcan-vm.md
 #
 # Usage: test/vm/run.sh [options] -- CMD [ARGS...]
-#   --timeout SECONDS  hard limit for the whole VM run (default $CMB_VM_TIMEOUT or 900)
-#   --mem MB           guest memory (default $CMB_VM_MEM or 2048)
-#   --smp N            vCPUs (default $CMB_VM_SMP or 2)
+#   --timeout SECONDS  hard limit for the whole VM run (default $CMBTEST_VM_TIMEOUT or 900)
+#   --mem MB           guest memory (default $CMBTEST_VM_MEM or 2048)
+#   --smp N            vCPUs (default $CMBTEST_VM_SMP or 2)
 #   --share DIR        also share DIR read-write at the same path (repeatable)
 #   --env NAME         also pass environment variable NAME (repeatable)
 #   --quiet            no "vm:" progress lines on stderr
@@ -26,10 +26,10 @@ set -uo pipefail
 {
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT=$(cd "$HERE/../.." && pwd)
-TIMEOUT=${CMB_VM_TIMEOUT:-900}
-MEM=${CMB_VM_MEM:-2048}
-SMP=${CMB_VM_SMP:-2}
-QUIET=${CMB_VM_QUIET:-0}
+TIMEOUT=${CMBTEST_VM_TIMEOUT:-900}
+MEM=${CMBTEST_VM_MEM:-2048}
+SMP=${CMBTEST_VM_SMP:-2}
+QUIET=${CMBTEST_VM_QUIET:-0}
 SHARES=()
 ENVS=()
 LAYERS=()
@@ -63,7 +63,7 @@ T0=$(now)
 
 # Kernel and initramfs: from the environment when a caller already ran setup.sh --print
 # (scripts/test-can.mjs does), else from setup.sh (cached: about 2 s when nothing changed).
-if [[ ! -f ${CMB_VM_KERNEL:-} || ! -f ${CMB_VM_INITRD:-} ]]; then
+if [[ ! -f ${CMBTEST_VM_KERNEL:-} || ! -f ${CMBTEST_VM_INITRD:-} ]]; then
   setup_log=$(mktemp)
   setup_out=$("$HERE/setup.sh" --print 2>"$setup_log")
   setup_rc=$?
@@ -102,7 +102,7 @@ QPID=""
 cleanup() {
   [[ -n $QPID ]] && kill -TERM "$QPID" 2>/dev/null
   [[ -n ${RELAY:-} ]] && kill "$RELAY" 2>/dev/null
-  [[ ${CMB_VM_KEEP:-0} == 1 ]] && echo "vm: kept $JOB" >&2 || rm -rf "$JOB"
+  [[ ${CMBTEST_VM_KEEP:-0} == 1 ]] && echo "vm: kept $JOB" >&2 || rm -rf "$JOB"
 }
 trap cleanup EXIT
 cp "$HERE/guest.sh" "$JOB/guest.sh"
@@ -126,7 +126,7 @@ UNIT
 fi
 
 # Read-write shares, mounted at the same path inside: the project, the cwd, $TMPDIR, --share.
-# 9p cache mode CMB_VM_SHARE_CACHE: "loose" (default) caches reads and lookups in the guest, which
+# 9p cache mode CMBTEST_VM_SHARE_CACHE: "loose" (default) caches reads and lookups in the guest, which
 # halves the start-up of node/vitest (node_modules is read through it); guest writes still reach
 # the host (flushed before the VM exits), but changes the host makes while the VM runs may stay
 # unseen inside. "mmap" is coherent and about 2x slower (test/vm/README.md).
@@ -151,7 +151,7 @@ for d in "${SHARES[@]}"; do
   i=$((i + 1))
 done
 touch "$JOB/shares"
-echo "${CMB_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
+echo "${CMBTEST_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
 
 # The job: cwd, environment (a allow-list plus CMB_* but the harness's, VITEST*, npm_config_*,
 # --env), command.
@@ -159,12 +159,12 @@ echo "${CMB_VM_SHARE_CACHE:-loose}" >"$JOB/share-cache"
   printf 'cd %q || exit 125\n' "$CWD"
   while IFS= read -r name; do
     case $name in
-    # The harness's own knobs are read on this side only: no daemon in the guest should see (and
-    # warn about) them. CMBTEST_IN_VM (below) is outside CMB_* for the same reason.
-    CMB_VM_* | CMB_CAN_MODE) ;;
+    # The harness's own variables are CMBTEST_*, outside the daemon's CMB_* namespace, so that no
+    # daemon warns about them (issue 12); its VM knobs are read on this side only.
+    CMBTEST_VM_* | CMBTEST_CAN_MODE) ;;
     PATH | HOME | USER | LOGNAME | LANG | LC_* | TZ | TERM | CI | FORCE_COLOR | NO_COLOR | \
-      NODE_OPTIONS | NODE_ENV | NODE_PATH | DEBUG | TMPDIR | GITHUB_* | CMB_* | VITEST* | \
-      npm_config_*)
+      NODE_OPTIONS | NODE_ENV | NODE_PATH | DEBUG | TMPDIR | GITHUB_* | CMB_* | CMBTEST_* | \
+      VITEST* | npm_config_*)
       printf 'export %s=%q\n' "$name" "${!name}"
       ;;
     esac
@@ -189,16 +189,16 @@ mkfifo "$JOB/stdin"
 exec 3<>"$JOB/stdin"
 
 ACCEL=(-accel tcg,thread=multi)
-CPU=${CMB_VM_CPU:-max}
-case ${CMB_VM_ACCEL:-tcg} in
-kvm) ACCEL=(-accel kvm) CPU=${CMB_VM_CPU:-host,-arch-capabilities} ;;
+CPU=${CMBTEST_VM_CPU:-max}
+case ${CMBTEST_VM_ACCEL:-tcg} in
+kvm) ACCEL=(-accel kvm) CPU=${CMBTEST_VM_CPU:-host,-arch-capabilities} ;;
 tcg) ;;
-*) echo "vm: CMB_VM_ACCEL must be tcg or kvm" >&2 && exit 125 ;;
+*) echo "vm: CMBTEST_VM_ACCEL must be tcg or kvm" >&2 && exit 125 ;;
 esac
 
 QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
   -machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot
-  -kernel "$CMB_VM_KERNEL" -initrd "$CMB_VM_INITRD"
+  -kernel "$CMBTEST_VM_KERNEL" -initrd "$CMBTEST_VM_INITRD"
   -append "console=ttyS0 quiet loglevel=5 panic=-1 rdinit=/init mitigations=off tsc=reliable$APPEND_EXTRA"
   -serial "file:$JOB/console.log"
   -fsdev "local,id=cmbroot,path=/,security_model=none,multidevs=remap,readonly=on"

@@ -5,17 +5,17 @@
 #
 # Usage: test/vm/setup.sh [--print]
 #   Progress goes to stderr. With --print, stdout gets shell assignments for test/vm/run.sh:
-#     CMB_VM_KERNEL=<ELF vmlinux>  CMB_VM_INITRD=<newc cpio>  CMB_VM_KVER=<kernel version>
+#     CMBTEST_VM_KERNEL=<ELF vmlinux>  CMBTEST_VM_INITRD=<newc cpio>  CMBTEST_VM_KVER=<kernel version>
 # Environment:
-#   CMB_VM_CACHE   cache folder (default: $HOME/.cache/can-multicast-bridge/vm)
-#   CMB_VM_OFFLINE=1  never call apt: use the newest kernel already in the cache
+#   CMBTEST_VM_CACHE   cache folder (default: $HOME/.cache/can-multicast-bridge/vm)
+#   CMBTEST_VM_OFFLINE=1  never call apt: use the newest kernel already in the cache
 set -euo pipefail
 
 # The body is one compound command, parsed whole before it runs: editing this file while a run
 # is in progress (several people share the work tree) cannot derail that run.
 {
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${CMB_VM_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/vm}
+CACHE=${CMBTEST_VM_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/vm}
 PRINT=0
 [[ ${1:-} == --print ]] && PRINT=1
 
@@ -54,7 +54,7 @@ for p in "${PACKAGES[@]}"; do
   [[ $st == "install ok installed" ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  [[ ${CMB_VM_OFFLINE:-0} == 1 ]] && die "missing packages (offline): ${missing[*]}"
+  [[ ${CMBTEST_VM_OFFLINE:-0} == 1 ]] && die "missing packages (offline): ${missing[*]}"
   log "installing: ${missing[*]}"
   t=$(now)
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
@@ -74,7 +74,7 @@ resolve_kpkg() {
 # for as long as the package lists stay the same.
 LISTS_KEY=$(stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null | sha256sum | cut -c1-12)
 KPKG=""
-if [[ ${CMB_VM_OFFLINE:-0} != 1 ]]; then
+if [[ ${CMBTEST_VM_OFFLINE:-0} != 1 ]]; then
   KPKG=$(cat "$CACHE/kpkg-$LISTS_KEY" 2>/dev/null || true)
   [[ -n $KPKG ]] || KPKG=$(resolve_kpkg)
   if [[ -z $KPKG ]]; then
@@ -202,6 +202,6 @@ fi
 
 log "ready in $(elapsed "$T0") s (kernel $KVER, cache $CACHE)"
 if ((PRINT)); then
-  printf 'CMB_VM_KERNEL=%q\nCMB_VM_INITRD=%q\nCMB_VM_KVER=%q\n' "$KDIR/vmlinux" "$INITRD" "$KVER"
+  printf 'CMBTEST_VM_KERNEL=%q\nCMBTEST_VM_INITRD=%q\nCMBTEST_VM_KVER=%q\n' "$KDIR/vmlinux" "$INITRD" "$KVER"
 fi
 }

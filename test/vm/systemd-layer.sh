@@ -4,11 +4,11 @@
 # Why (../../../shared/systemd-vm.md): this machine has the systemd package but not udev, and
 # without udevd systemd makes no sys-subsystem-net-devices-*.device units, which the service
 # unit is ordered after and started by; installing udev here would upgrade this host's systemd.
-# Cached under $CMB_VM_CACHE (like setup.sh), keyed by apt's package lists; flock'ed.
+# Cached under $CMBTEST_VM_CACHE (like setup.sh), keyed by apt's package lists; flock'ed.
 # Usage: test/vm/systemd-layer.sh   (prints the layer's path on stdout; progress on stderr)
 set -euo pipefail
 {
-CACHE=${CMB_VM_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/vm}
+CACHE=${CMBTEST_VM_CACHE:-${HOME:-/root}/.cache/can-multicast-bridge/vm}
 PACKAGES=(udev libudev1 systemd libsystemd-shared libsystemd0)
 log() { printf 'vm-systemd-layer: %s\n' "$*" >&2; }
 mkdir -p "$CACHE"

@@ -9,10 +9,11 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
 import { nativeNotifySend } from '../../../src/systemd/sd-notify-send.js';
 import { SystemdNotifier } from '../../../src/systemd/notify.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
+import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
 import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
 import { NotifySocketReceiver, receivedSoFar } from './notify-socket-receiver.js';
 
@@ -189,10 +190,12 @@ describe('SystemdNotifier', () => {
   });
 });
 
-describe('run with $NOTIFY_SOCKET (in-process, fake CAN and UDP sockets)', () => {
+describe('run with $NOTIFY_SOCKET (in-process, on the native-level CAN and UDP fakes)', () => {
   it('sends READY=1 after both sides are open and STOPPING=1 on the stop signal', async () => {
     const r = await receiver('abstract');
-    const can = new FakeCanSocket({ interface: 'vcan0' });
+    const kernel = new FakeKernel();
+    kernel.addInterface('vcan0');
+    const cans = fakeCanSocketFactory(kernel);
     const { factory } = fakeSocketFactory();
     let startedBeforeReady = false;
     let readyHook = false;
@@ -202,7 +205,7 @@ describe('run with $NOTIFY_SOCKET (in-process, fake CAN and UDP sockets)', () =>
       {
         env: { NOTIFY_SOCKET: r.address, WATCHDOG_USEC: '60000000' },
         daemonDeps: {
-          createCanSocket: () => can,
+          createCanSocket: cans.factory,
           createMulticast: (options, deps) => {
             const bus = new MulticastBus(options, { ...deps, socketFactory: factory });
             const start = bus.start.bind(bus);

@@ -1,19 +1,38 @@
-import { describe, expect, it } from 'vitest';
+// The relay on the real CanSocket and MulticastBus over the native-level fakes (test/support).
+import { afterEach, describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
 import type { BridgeOptions } from '../../../src/bridge/bridge.js';
 import { parseCanFilters } from '../../../src/can/can-filter.js';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanFrame } from '../../../src/frame.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
-import { FakeMulticastEndpoint } from '../../support/fake-multicast-endpoint.js';
+import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
+import { openFakeEndpoints } from '../../support/fake-endpoints.js';
+import type { FakeEndpoints } from '../../support/fake-endpoints.js';
+import { asKernelFrame } from '../../support/fake-kernel.js';
+import { nextTurn } from '../../support/loop-turn.js';
+import { until } from '../../support/until.js';
 
-function setup(options: Partial<BridgeOptions> = {}, canFd = true) {
-  const can = new FakeCanSocket({ fd: canFd });
-  const multicast = new FakeMulticastEndpoint();
-  const bridge = new Bridge({ can, multicast, senderId: 'host-a/vcan0', ...options });
-  void can.start();
+const opened: FakeEndpoints[] = [];
+afterEach(() => {
+  for (const e of opened.splice(0)) e.destroy();
+});
+
+async function endpoints(can: Partial<CanSocketOptions> = {}): Promise<FakeEndpoints> {
+  const e = await openFakeEndpoints(can);
+  opened.push(e);
+  return e;
+}
+
+async function setup(options: Partial<BridgeOptions> = {}, canFd = true) {
+  const e = await endpoints({ fd: canFd });
+  const bridge = new Bridge({
+    can: e.can,
+    multicast: e.multicast,
+    senderId: 'host-a/vcan0',
+    ...options,
+  });
   bridge.start();
-  return { can, multicast, bridge };
+  return { ...e, bridge };
 }
 
 const std = (id: number, data: number[] = [1, 2], extra: Partial<CanFrame> = {}) =>
@@ -26,8 +45,8 @@ const std = (id: number, data: number[] = [1, 2], extra: Partial<CanFrame> = {})
   });
 
 describe('Bridge CAN -> multicast', () => {
-  it('sends every frame of a batch with our sender id as channel and the kernel timestamp', () => {
-    const { can, multicast, bridge } = setup();
+  it('sends every frame of a batch with our sender id as channel and the kernel timestamp', async () => {
+    const { kernel, sentToGroup, bridge } = await setup();
     const frames = [
       std(0x123),
       makeFrame({ timestamp: 2.25, arbitrationId: 0x1abcdef, isRemoteFrame: true, dlc: 3 }),
@@ -47,8 +66,9 @@ describe('Bridge CAN -> multicast', () => {
         data: new Uint8Array(8),
       }),
     ];
-    can.receive(frames);
-    expect(multicast.sent).toEqual(frames.map((f) => ({ ...f, channel: 'host-a/vcan0' })));
+    kernel.last.receive(frames);
+    await nextTurn(); // the bus sends once per event-loop turn
+    expect(sentToGroup()).toEqual(frames.map((f) => ({ ...f, channel: 'host-a/vcan0' })));
     expect(bridge.stats().toMulticast).toEqual({ frames: 4, bytes: 2 + 0 + 64 + 8, dropped: {} });
   });
 
@@ -66,30 +86,35 @@ describe('Bridge CAN -> multicast', () => {
       std(0x200),
       'filtered',
     ],
-  ] as const)('drops when %s, counting the reason', (_name, options, frame, reason) => {
-    const { can, multicast, bridge } = setup(options);
-    can.receive([frame]);
-    expect(multicast.sent).toEqual([]);
+  ] as const)('drops when %s, counting the reason', async (_name, options, frame, reason) => {
+    const { kernel, sentToGroup, bridge } = await setup(options);
+    kernel.last.receive([frame]);
+    await nextTurn();
+    expect(sentToGroup()).toEqual([]);
     expect(bridge.stats().toMulticast.dropped).toEqual({ [reason]: 1 });
   });
 
-  it('passes a frame that a filter matches', () => {
-    const { can, multicast } = setup({ toMulticast: { filters: parseCanFilters(['100:700']) } });
-    can.receive([std(0x123)]);
-    expect(multicast.sent).toHaveLength(1);
+  it('passes a frame that a filter matches', async () => {
+    const { kernel, sentToGroup } = await setup({
+      toMulticast: { filters: parseCanFilters(['100:700']) },
+    });
+    kernel.last.receive([std(0x123)]);
+    await nextTurn();
+    expect(sentToGroup()).toHaveLength(1);
   });
 });
 
 describe('Bridge multicast -> CAN', () => {
-  it('writes every valid frame to CAN', () => {
-    const { can, multicast, bridge } = setup();
+  it('writes every valid frame to CAN', async () => {
+    const { kernel, fromGroup, bridge } = await setup();
     const frames = [
       std(0x1, [], { channel: 'python' }),
       std(0x2, [9], { channel: 7 }),
       std(0x3, [1, 2, 3], { channel: null }),
     ];
-    for (const f of frames) multicast.receive(f);
-    expect(can.sent).toEqual(frames);
+    for (const f of frames) fromGroup(f);
+    await nextTurn(); // the CAN socket writes once per event-loop turn
+    expect(kernel.writtenFrames()).toEqual(frames.map(asKernelFrame));
     expect(bridge.stats().toCan).toEqual({ frames: 3, bytes: 4, dropped: {} });
   });
 
@@ -120,10 +145,11 @@ describe('Bridge multicast -> CAN', () => {
       std(0x1),
       'source_not_allowed',
     ],
-  ] as const)('drops for %s, counting the reason', (_name, options, frame, reason) => {
-    const { can, multicast, bridge } = setup(options);
-    multicast.receive(frame);
-    expect(can.sent).toEqual([]);
+  ] as const)('drops for %s, counting the reason', async (_name, options, frame, reason) => {
+    const { kernel, fromGroup, bridge } = await setup(options);
+    fromGroup(frame);
+    await nextTurn();
+    expect(kernel.writtenFrames()).toEqual([]);
     expect(bridge.stats().toCan.dropped).toEqual({ [reason]: 1 });
   });
 
@@ -132,43 +158,48 @@ describe('Bridge multicast -> CAN', () => {
     [13, 16],
     [33, 48],
     [63, 64],
-  ])('pads a %i-byte FD frame to %i bytes of zeros for SocketCAN', (len, padded) => {
-    const { can, multicast } = setup();
+  ])('pads a %i-byte FD frame to %i bytes of zeros for SocketCAN', async (len, padded) => {
+    const { kernel, fromGroup } = await setup();
     const data = Uint8Array.from({ length: len }, (_, i) => i + 1);
-    multicast.receive(makeFrame({ isFd: true, arbitrationId: 5, data }));
+    fromGroup(makeFrame({ isFd: true, arbitrationId: 5, data }));
     const expected = new Uint8Array(padded);
     expected.set(data);
-    expect(can.sent).toEqual([makeFrame({ isFd: true, arbitrationId: 5, data: expected })]);
+    await nextTurn();
+    expect(kernel.writtenFrames()).toEqual([
+      asKernelFrame(makeFrame({ isFd: true, arbitrationId: 5, data: expected })),
+    ]);
   });
 
-  it('drops FD frames for a classic interface and counts them', () => {
-    const { can, multicast, bridge } = setup({}, false);
-    multicast.receive(makeFrame({ isFd: true, data: new Uint8Array(12) }));
-    multicast.receive(makeFrame({ isFd: true, data: new Uint8Array(8) }));
-    expect(can.sent).toEqual([]);
+  it('drops FD frames for a classic interface and counts them', async () => {
+    const { kernel, fromGroup, bridge } = await setup({}, false);
+    fromGroup(makeFrame({ isFd: true, data: new Uint8Array(12) }));
+    fromGroup(makeFrame({ isFd: true, data: new Uint8Array(8) }));
+    await nextTurn();
+    expect(kernel.writtenFrames()).toEqual([]);
     expect(bridge.stats().toCan.dropped).toEqual({ fd_unsupported: 2 });
   });
 
-  it('counts frames the CAN socket dropped (its queue full)', () => {
-    const can = new FakeCanSocket({ txQueueLimit: 2 });
-    const multicast = new FakeMulticastEndpoint();
+  it('counts frames the CAN socket dropped (its queue full)', async () => {
+    const { kernel, can, multicast, fromGroup } = await endpoints({ txQueueLimit: 2 });
     const bridge = new Bridge({ can, multicast, senderId: 'me' });
     bridge.start();
-    void can.start();
-    can.setInterface('down');
-    for (let i = 0; i < 5; i++) multicast.receive(std(i));
+    kernel.setLink('vcan0', false);
+    for (let i = 0; i < 5; i++) fromGroup(std(i));
     expect(bridge.stats().toCan).toMatchObject({ frames: 2, dropped: { queue_full: 3 } });
-    can.setInterface('up');
-    expect(can.sent.map((f) => f.arbitrationId)).toEqual([0, 1]);
+    kernel.setLink('vcan0', true);
+    await until(() => can.state === 'up', 'the CAN side up');
+    await nextTurn();
+    expect(kernel.writtenFrames().map((f) => f.arbitrationId)).toEqual([0, 1]);
   });
 
-  it('stops relaying after close()', () => {
-    const { can, multicast, bridge } = setup();
+  it('stops relaying after close()', async () => {
+    const { kernel, fromGroup, sentToGroup, bridge } = await setup();
     bridge.close();
     bridge.close();
-    multicast.receive(std(1));
-    can.receive([std(2)]);
-    expect(can.sent).toEqual([]);
-    expect(multicast.sent).toEqual([]);
+    fromGroup(std(1));
+    kernel.last.receive([std(2)]);
+    await nextTurn();
+    expect(kernel.writtenFrames()).toEqual([]);
+    expect(sentToGroup()).toEqual([]);
   });
 });

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { BridgeError } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
+import type { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
+import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
 import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cmb-cli-'));
@@ -96,12 +97,21 @@ describe('check-config', () => {
 });
 
 describe('run', () => {
+  /** `run` in-process on the real CanSocket and MulticastBus over the native-level fakes. */
   function daemonRun(
-    canOptions: ConstructorParameters<typeof FakeCanSocket>[0] = {},
+    openError: Error | null = null,
     interfaceExists: (name: string) => boolean = (name) => name === 'lo',
     extraArgs: string[] = [],
   ) {
-    const can = new FakeCanSocket({ interface: 'vcan0', ...canOptions });
+    const kernel = new FakeKernel();
+    kernel.addInterface('vcan0');
+    kernel.openError = openError;
+    const cans = fakeCanSocketFactory(kernel);
+    const can = (): CanSocket => {
+      const sock = cans.sockets[0];
+      if (sock === undefined) throw new Error('no CAN socket created');
+      return sock;
+    };
     const { factory, sockets } = fakeSocketFactory();
     const logs = logCapture();
     let ready = false;
@@ -111,7 +121,7 @@ describe('run', () => {
       {
         createLogger: logs.createLogger,
         daemonDeps: {
-          createCanSocket: () => can,
+          createCanSocket: cans.factory,
           interfaceExists,
           createMulticast: (options, deps) =>
             new MulticastBus(options, {
@@ -123,15 +133,15 @@ describe('run', () => {
         onReady: () => (ready = true),
       },
     );
-    return { run, can, sockets, logs, ready: () => ready };
+    return { run, kernel, can, sockets, logs, ready: () => ready };
   }
 
   it('relays both ways, then exits 0 on a signal with a final stats line', async () => {
-    const { run, can, sockets, logs, ready } = daemonRun();
+    const { run, kernel, sockets, logs, ready } = daemonRun();
     await waitUntil(ready);
     const [rx, tx] = sockets;
     if (rx === undefined || tx === undefined) throw new Error('no sockets');
-    can.receive([
+    kernel.last.receive([
       makeFrame({
         timestamp: 3.5,
         arbitrationId: 0x123,
@@ -161,7 +171,8 @@ describe('run', () => {
       encodeFrame(makeFrame({ arbitrationId: 0x322, isExtendedId: false, channel: 'me' })),
       { address: '10.0.0.3', port: 43113 },
     );
-    expect(can.sent.map((f) => f.arbitrationId)).toEqual([0x321]);
+    await new Promise((resolve) => setImmediate(resolve)); // so does the CAN side
+    expect(kernel.writtenFrames().map((f) => f.arbitrationId)).toEqual([0x321]);
     run.abort();
     expect(await run.exit).toBe(0);
     const final = logs.lines.find((l) => l.msg === 'final stats');
@@ -176,7 +187,7 @@ describe('run', () => {
   // Issue 12: a script had no way to wait for readiness (the README's first cansend was lost).
   it('writes --ready-file once both sides are open and removes it at exit', async () => {
     const file = join(dir, 'ready');
-    const { run, ready } = daemonRun({}, undefined, ['--ready-file', file]);
+    const { run, ready } = daemonRun(null, undefined, ['--ready-file', file]);
     await waitUntil(ready);
     expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
     run.abort();
@@ -185,20 +196,21 @@ describe('run', () => {
   });
 
   it('exits 64 with one line when --ready-file cannot be written, closing what it opened', async () => {
-    const { run, can } = daemonRun({}, undefined, ['--ready-file', join(dir, 'no/such/dir')]);
+    const { run, can } = daemonRun(null, undefined, ['--ready-file', join(dir, 'no/such/dir')]);
     expect(await run.exit).toBe(64);
     expect(run.stderr()).toBe(
       `can-multicast-bridge run: cannot write --ready-file ${join(dir, 'no/such/dir')}: ENOENT\n`,
     );
-    expect(can.state).toBe('closed');
+    expect(can().state).toBe('closed');
   });
 
   it('exits 69 with one line when the CAN interface cannot be opened', async () => {
-    const err = Object.assign(new BridgeError('ENODEV', 'no such device: vcan0'), {
+    const err = Object.assign(new Error('no such device: vcan0'), {
+      code: 'ENODEV',
       errno: -19,
       syscall: 'if_nametoindex',
     });
-    const { run } = daemonRun({ startError: err });
+    const { run } = daemonRun(err);
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0' +
@@ -208,11 +220,12 @@ describe('run', () => {
 
   // Issue 12: the kernel's ENODEV for an interface that is not CAN read "no such interface".
   it('says an existing interface is not a CAN one (ENODEV from bind)', async () => {
-    const err = Object.assign(new BridgeError('ENODEV', 'bind: no such device'), {
+    const err = Object.assign(new Error('bind: no such device'), {
+      code: 'ENODEV',
       errno: -19,
       syscall: 'bind',
     });
-    const { run } = daemonRun({ startError: err }, (name) => name === 'vcan0');
+    const { run } = daemonRun(err, (name) => name === 'vcan0');
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: bind: no such device' +

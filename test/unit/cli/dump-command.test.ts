@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultLogName } from '../../../src/cli/dump-output.js';
 import { parseFrameString } from '../../../src/frame-string.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
@@ -87,6 +88,28 @@ describe('dump filters and formats', () => {
     );
     expect(run.stderr()).toContain(`dump: logging to ${file}\n`);
     expect(run.stderr()).toContain('dump: 2 frames\n');
+  });
+
+  it('--log with no FILE (before another option) names the file as candump -l does, in the cwd', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmb-dump-'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // 2023-11-14 22:13:20.5 UTC, in the local time zone as candump's localtime().
+      const at = 1_700_000_000.5;
+      const run = await dumpOf(['--log', '-n', '2'], MIXED.slice(0, 2), () => at);
+      expect(await run.exit).toBe(0);
+      const name = defaultLogName(at);
+      expect(name).toMatch(/^candump-\d{4}-\d\d-\d\d_\d{6}\.log$/);
+      expect(readdirSync(dir)).toEqual([name]);
+      expect(readFileSync(join(dir, name), 'utf8')).toBe(
+        '(1700000000.500000) a 123#11\n(1700000000.500000) b 124#22\n',
+      );
+      expect(run.stderr()).toContain(`dump: logging to ${name}\n`);
+      expect(run.stderr()).toContain('dump: 2 frames\n');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('--stats prints frames/s per id and the bus load to stderr every interval', async () => {

@@ -1,19 +1,21 @@
 // Fuzzing the relay (issue 5 section 2: "no invalid frame is ever written to CAN or sent to the
-// group"): random valid and invalid frames from CAN, and random, mutated and valid datagrams from
-// the group, through Bridge with a FakeCanSocket and a real MulticastBus on fake UDP sockets, under
-// random relay options. Every datagram sent decodes to a valid frame, every frame handed to the
-// CAN socket is valid with a length SocketCAN takes, and every input is either passed on or
-// counted as dropped.
+// group"): random valid and broken kernel records from CAN, and random, mutated and valid datagrams
+// from the group, through Bridge on the real CanSocket (over FakeKernel) and the real MulticastBus
+// (over fake UDP sockets), under random relay options. Every datagram sent decodes to a valid
+// frame, every frame handed to the CAN socket is valid with a length SocketCAN takes, and every
+// input is either passed on or counted as dropped.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
 import type { DirectionStats } from '../../../src/bridge/bridge.js';
 import { parseCanFilters } from '../../../src/can/can-filter.js';
+import { CAN_ERR_FLAG, CAN_MTU, CAN_RTR_FLAG, CANFD_MTU } from '../../../src/can/linux-can.js';
 import type { CanFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
+import { CanSocket } from '../../../src/socketcan/can-socket.js';
+import { FakeKernel, kernelBytes } from '../../support/fake-kernel.js';
 import { validFrame } from '../../support/frame-arbitrary.js';
 import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 import {
@@ -28,28 +30,53 @@ import {
 const SENDER_ID = 'bridge-a';
 const OTHER_BRIDGE = 'bridge-b';
 
-/** One field of a valid frame broken the way a buggy peer or a bad kernel read might break it. */
-const corruption = fc.constantFrom<(f: CanFrame) => CanFrame>(
-  (f) => ({ ...f, arbitrationId: -1 }),
-  (f) => ({ ...f, arbitrationId: f.isExtendedId ? 0x20000000 : 0x800 }),
-  (f) => ({ ...f, arbitrationId: 1.5 }),
-  (f) => ({ ...f, arbitrationId: Number.NaN }),
-  (f) => ({ ...f, dlc: f.dlc + 1 }),
-  (f) => ({ ...f, dlc: -1 }),
-  (f) => ({ ...f, data: new Uint8Array(f.isFd ? 65 : 9), dlc: f.isFd ? 65 : 9 }),
-  (f) => ({ ...f, isRemoteFrame: true, data: Uint8Array.of(1), dlc: 1 }),
-  (f) => ({ ...f, isRemoteFrame: true, isErrorFrame: true, data: new Uint8Array(0), dlc: 0 }),
-  (f) => ({ ...f, isRemoteFrame: true, isFd: true, data: new Uint8Array(0), dlc: 0 }),
-  (f) => ({ ...f, isFd: false, bitrateSwitch: true }),
-  (f) => ({ ...f, isFd: false, errorStateIndicator: true }),
-  (f) => ({ ...f, timestamp: Number.NaN }),
-  (f) => ({ ...f, timestamp: -1 }),
-  (f) => ({ ...f, channel: Number.POSITIVE_INFINITY }),
+/** One kernel record as the CAN socket reads it: the frame's bytes and the receive time (s). */
+interface KernelRecord {
+  bytes: Uint8Array;
+  timestamp: number;
+}
+
+const recordOf = (f: CanFrame): KernelRecord => ({ bytes: kernelBytes(f), timestamp: f.timestamp });
+
+/** `can_id` (linux/can.h, host order: little-endian here) with `flags` set. */
+function withIdFlags(r: KernelRecord, flags: number): KernelRecord {
+  const bytes = r.bytes.slice();
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, (view.getUint32(0, true) | flags) >>> 0, true);
+  return { ...r, bytes };
+}
+
+/** `len` (byte 4 of struct can_frame / canfd_frame) set to `len`. */
+function withLen(r: KernelRecord, len: number): KernelRecord {
+  const bytes = r.bytes.slice();
+  bytes[4] = len;
+  return { ...r, bytes };
+}
+
+/**
+ * A valid frame's kernel record broken the way a bad kernel read might break it: every field the
+ * decoder takes from the record (src/socketcan/kernel-frame.ts). An id out of range, a fractional
+ * or negative dlc, BRS/ESI on a classic frame, data on a remote frame or a bad channel cannot come
+ * from a record (the decoder masks the id as python-can does, and sets the rest itself).
+ */
+const corruption = fc.constantFrom<(r: KernelRecord) => KernelRecord>(
+  (r) => withLen(r, r.bytes.length === CAN_MTU ? 9 : 65),
+  (r) => withLen(r, 255),
+  (r) => withIdFlags(r, CAN_RTR_FLAG | CAN_ERR_FLAG),
+  (r) => {
+    // A remote frame in a CAN FD record (msg_len CANFD_MTU).
+    const bytes = new Uint8Array(CANFD_MTU);
+    bytes.set(r.bytes.subarray(0, CAN_MTU));
+    return withIdFlags({ ...r, bytes }, CAN_RTR_FLAG);
+  },
+  (r) => ({ ...r, timestamp: Number.NaN }),
+  (r) => ({ ...r, timestamp: -1 }),
+  (r) => ({ ...r, timestamp: Number.POSITIVE_INFINITY }),
 );
 
 const canInput = fc.oneof(
-  { weight: 3, arbitrary: validFrame },
-  { weight: 2, arbitrary: fc.tuple(validFrame, corruption).map(([f, c]) => c(f)) },
+  { weight: 3, arbitrary: validFrame.map(recordOf) },
+  { weight: 2, arbitrary: fc.tuple(validFrame, corruption).map(([f, c]) => c(recordOf(f))) },
 );
 
 /** A datagram from the group: valid (with one of several channels), mutated, or made up. */
@@ -112,7 +139,12 @@ describe('fuzzing the relay', () => {
     const drops: Record<string, number> = {};
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const can = new FakeCanSocket({ fd: s.canFd, txQueueLimit: 10_000 });
+        const kernel = new FakeKernel();
+        kernel.addInterface('vcan0');
+        const can = new CanSocket(
+          { interface: 'vcan0', fd: s.canFd, txQueueLimit: 10_000 },
+          { binding: kernel.binding(), probe: kernel.probe },
+        );
         const handed: CanFrame[] = [];
         const send = can.send.bind(can);
         can.send = (frame) => {
@@ -139,11 +171,18 @@ describe('fuzzing the relay', () => {
         const [rx, tx] = sockets;
         if (rx === undefined || tx === undefined) throw new Error('no sockets');
 
-        for (const batch of s.fromCan) can.receive(batch);
+        for (const batch of s.fromCan) {
+          kernel.last.deliver(
+            batch.map((r) => r.bytes),
+            0,
+            batch.map((r) => r.timestamp),
+          );
+        }
         for (const [datagram, address] of s.fromGroup)
           rx.receive(datagram, { address, port: 43113 });
-        // The multicast side sends once per event-loop turn.
+        // Both sides send once per event-loop turn.
         await new Promise((resolve) => setImmediate(resolve));
+        const written = kernel.writtenFrames();
 
         for (const { msg } of tx.sent) {
           const decoded = decodeDatagram(msg);
@@ -152,8 +191,8 @@ describe('fuzzing the relay', () => {
           expect(decoded.frame.channel).toBe(SENDER_ID);
         }
         for (const frame of handed) expectWritableCanFrame(frame);
-        for (const frame of can.sent) expectWritableCanFrame(frame);
-        if (!s.canFd) expect(can.sent.every((f) => !f.isFd)).toBe(true);
+        for (const frame of written) expectWritableCanFrame(frame);
+        if (!s.canFd) expect(written.every((f) => !f.isFd)).toBe(true);
 
         const stats = bridge.stats();
         const fromCanCount = s.fromCan.reduce((n, b) => n + b.length, 0);
@@ -163,11 +202,11 @@ describe('fuzzing the relay', () => {
         expect(stats.multicast.datagrams).toBe(s.fromGroup.length);
         expect(stats.multicast.received + busDropped).toBe(s.fromGroup.length);
         expect(sum(stats.toCan)).toBe(stats.multicast.received);
-        expect(stats.toCan.frames).toBe(can.sent.length);
+        expect(stats.toCan.frames).toBe(written.length);
         for (const d of [stats.toCan.dropped, stats.toMulticast.dropped, stats.multicast.dropped]) {
           for (const [k, v] of Object.entries(d)) drops[k] = (drops[k] ?? 0) + v;
         }
-        toCanFrames += can.sent.length;
+        toCanFrames += written.length;
         toGroupFrames += tx.sent.length;
 
         bridge.close();

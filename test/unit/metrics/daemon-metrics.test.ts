@@ -1,5 +1,5 @@
-// The metrics endpoint of a Daemon built on fakes (FakeCanSocket, MulticastBus on fake UDP
-// sockets), served on 127.0.0.1 port 0 only.
+// The metrics endpoint of a Daemon on the real CanSocket and MulticastBus over the native-level
+// fakes (test/support/fake-kernel.ts, fake-udp-socket.ts), served on 127.0.0.1 port 0 only.
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { pino } from 'pino';
@@ -10,11 +10,15 @@ import { errorCode } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
+import type { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
+import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
 import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 import { DROP_REASONS } from '../../../src/metrics/drop-reasons.js';
+import { nextTurn } from '../../support/loop-turn.js';
+import { until } from '../../support/until.js';
 
 const daemons: Daemon[] = [];
 const servers: Server[] = [];
@@ -37,11 +41,18 @@ function build(overrides: Record<string, unknown> = {}) {
       ...overrides,
     },
   });
-  const can = new FakeCanSocket({ interface: 'vcan0' });
+  const kernel = new FakeKernel();
+  kernel.addInterface('vcan0');
+  const cans = fakeCanSocketFactory(kernel);
+  const can = (): CanSocket => {
+    const sock = cans.sockets[0];
+    if (sock === undefined) throw new Error('no CAN socket created');
+    return sock;
+  };
   const { factory, sockets } = fakeSocketFactory();
   const daemon = new Daemon(config, {
     logger: pino({ level: 'silent' }),
-    createCanSocket: () => can,
+    createCanSocket: cans.factory,
     createMulticast: (options, deps) =>
       new MulticastBus(options, {
         ...deps,
@@ -50,7 +61,7 @@ function build(overrides: Record<string, unknown> = {}) {
       }),
   });
   daemons.push(daemon);
-  return { daemon, can, sockets };
+  return { daemon, kernel, can, sockets };
 }
 
 const ENABLED = { 'metrics.enabled': true, 'metrics.host': '127.0.0.1', 'metrics.port': 0 };
@@ -87,7 +98,7 @@ describe('Daemon metrics endpoint', () => {
   });
 
   it('serves counters, drops, queue, state and last-frame ages after frames flow', async () => {
-    const { daemon, can, sockets } = build(ENABLED);
+    const { daemon, kernel, sockets } = build(ENABLED);
     await daemon.start();
     expect(daemon.metricsAddress?.address).toBe('127.0.0.1');
     const [rx] = rxTx(sockets);
@@ -109,13 +120,14 @@ describe('Daemon metrics endpoint', () => {
       expect.arrayContaining(['own_sender_id', 'queue_full', 'bus_off', 'not_a_map', 'own_echo']),
     );
 
-    can.receive([std(0x100, [1, 2, 3]), std(0x101, [4])]);
+    kernel.last.receive([std(0x100, [1, 2, 3]), std(0x101, [4])]);
     const from = { address: '10.0.0.2', port: 43113 };
     rx.receive(encodeFrame(std(0x200, [1, 2, 3, 4, 5], 'python')), from);
     rx.receive(encodeFrame(std(0x201, [1], 'me')), from); // own sender id
     rx.receive(Uint8Array.of(0xc1), from); // not msgpack
-    can.addKernelDrops(7);
-    can.setInterface('down');
+    await nextTurn(); // the CAN socket writes once per event-loop turn
+    kernel.last.drops = 7; // the socket's SO_RXQ_OVFL count
+    kernel.setLink('vcan0', false);
     rx.receive(encodeFrame(std(0x202, [9, 9], 'python')), from); // queued while down
     // The socket's kernel drop count: our 2 sent datagrams come back and the own-echo filter drops
     // them, and 3 were lost to a full receive buffer.
@@ -155,7 +167,7 @@ describe('Daemon metrics endpoint', () => {
   });
 
   it('answers /healthz 200 when both sides are open and 503 naming the CAN side when it is down', async () => {
-    const { daemon, can } = build(ENABLED);
+    const { daemon, kernel, can } = build(ENABLED);
     await daemon.start();
     const ok = await get(daemon, '/healthz');
     expect(ok.status).toBe(200);
@@ -166,7 +178,7 @@ describe('Daemon metrics endpoint', () => {
       multicast: { state: 'open', group: '239.74.163.2' },
     });
 
-    can.setInterface('down');
+    kernel.setLink('vcan0', false);
     const down = await get(daemon, '/healthz');
     expect(down.status).toBe(503);
     expect(JSON.parse(down.body)).toMatchObject({
@@ -174,19 +186,20 @@ describe('Daemon metrics endpoint', () => {
       problems: ['CAN interface vcan0 is down'],
     });
 
-    can.setInterface('up');
+    kernel.setLink('vcan0', true);
+    await until(() => can().state === 'up', 'the CAN side up'); // seen at the next poll
     expect((await get(daemon, '/healthz')).status).toBe(200);
   });
 
   it('reports the bus state from error frames without judging it', async () => {
-    const { daemon, can } = build(ENABLED);
+    const { daemon, kernel } = build(ENABLED);
     await daemon.start();
     const before = await get(daemon, '/metrics');
     expect(sample(before.body, 'cmb_can_bus_state{interface="vcan0",state="error-active"}')).toBe(
       1,
     );
     // linux/can/error.h CAN_ERR_BUSOFF (0x40): the controller went bus-off.
-    can.receive([
+    kernel.last.receive([
       makeFrame({
         arbitrationId: 0x40,
         isExtendedId: false,
@@ -233,13 +246,15 @@ describe('Daemon metrics endpoint', () => {
     expect((err as Error).message).toBe(
       `cannot serve metrics on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
     );
-    expect(can.state).toBe('closed');
+    expect(can().state).toBe('closed');
     expect(daemon.health().multicast.state).toBe('closed');
   });
 
   it('makes `run` exit 69 with one line when the metrics port is in use', async () => {
     const port = await busyPort();
-    const can = new FakeCanSocket({ interface: 'vcan0' });
+    const kernel = new FakeKernel();
+    kernel.addInterface('vcan0');
+    const cans = fakeCanSocketFactory(kernel);
     const { factory } = fakeSocketFactory();
     const run = runCliInProcess(
       [
@@ -257,7 +272,7 @@ describe('Daemon metrics endpoint', () => {
       {
         createLogger: () => pino({ level: 'silent' }),
         daemonDeps: {
-          createCanSocket: () => can,
+          createCanSocket: cans.factory,
           createMulticast: (options, deps) =>
             new MulticastBus(options, {
               ...deps,

@@ -8,8 +8,7 @@ import { createBridgeMetrics, METRIC_NAMES } from '../../../src/metrics/bridge-m
 import { assessHealth } from '../../../src/metrics/health.js';
 import type { HealthSnapshot } from '../../../src/metrics/health.js';
 import { MetricsServer } from '../../../src/metrics/metrics-server.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
-import { FakeMulticastEndpoint } from '../../support/fake-multicast-endpoint.js';
+import { openFakeEndpoints } from '../../support/fake-endpoints.js';
 
 const HEALTHY: HealthSnapshot = {
   can: { interface: 'vcan0', state: 'up', busState: 'error-active' },
@@ -143,20 +142,19 @@ describe('MetricsServer', () => {
 });
 
 describe('Bridge last-frame ages', () => {
-  it('are null before the first frame and count from the last frame passed on, per direction', () => {
+  it('are null before the first frame and count from the last frame passed on, per direction', async () => {
     let now = 1000;
-    const can = new FakeCanSocket();
-    const multicast = new FakeMulticastEndpoint();
+    const { kernel, can, multicast, fromGroup, destroy } = await openFakeEndpoints();
     const bridge = new Bridge({ can, multicast, senderId: 'me', nowMs: () => now });
-    void can.start();
     bridge.start();
     expect(bridge.stats().lastFrameAgeMs).toEqual({ toMulticast: null, toCan: null });
-    can.receive([makeFrame({ arbitrationId: 1, isExtendedId: false })]);
+    kernel.last.receive([makeFrame({ arbitrationId: 1, isExtendedId: false })]);
     now = 1250;
-    multicast.receive(makeFrame({ arbitrationId: 2, isExtendedId: false, channel: 'peer' }));
+    fromGroup(makeFrame({ arbitrationId: 2, isExtendedId: false, channel: 'peer' }));
     now = 1300;
-    multicast.receive(makeFrame({ arbitrationId: 3, isExtendedId: false, channel: 'me' })); // dropped
+    fromGroup(makeFrame({ arbitrationId: 3, isExtendedId: false, channel: 'me' })); // dropped
     now = 2000;
     expect(bridge.stats().lastFrameAgeMs).toEqual({ toMulticast: 1000, toCan: 750 });
+    destroy();
   });
 });

@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanTxDropReason } from '../../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
-import { FakeKernel } from './fake-raw-binding.js';
-import { nextTurn } from './loop-turn.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
+import { nextTurn } from '../../support/loop-turn.js';
 
 const frame = (id: number) =>
   makeFrame({ arbitrationId: id, isExtendedId: false, data: Uint8Array.of(id & 0xff) });

@@ -3,9 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import type { CanTxDropReason } from '../../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
-import { FakeCanSocket } from '../../../src/socketcan/fake-can-socket.js';
-import { FakeKernel } from './fake-raw-binding.js';
-import { nextTurn, useFakeTimersButImmediate } from './loop-turn.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
+import { nextTurn, useFakeTimersButImmediate } from '../../support/loop-turn.js';
 
 const frame = (id: number) =>
   makeFrame({ arbitrationId: id, isExtendedId: false, data: Uint8Array.of(id) });
@@ -59,28 +58,24 @@ describe('CanSocket TX backlog drop and block', () => {
     await nextTurn();
     expect(kernel.written).toHaveLength(1);
   });
-});
 
-describe('FakeCanSocket TX backlog drop and block', () => {
-  it('drops what is queued while down and refuses while blocked', () => {
-    const fake = new FakeCanSocket();
-    const drops: [CanTxDropReason, number][] = [];
-    fake.on('drop', (frames, reason) => drops.push([reason, frames.length]));
-    void fake.start();
-    fake.setInterface('down');
-    fake.send(frame(1));
-    fake.send(frame(2));
-    expect(fake.dropQueued('bus_off')).toBe(2);
-    fake.setTxBlocked('bus_off');
-    expect(fake.send(frame(3))).toBe(false);
-    fake.setTxBlocked(null);
-    fake.setInterface('up');
-    expect(fake.send(frame(4))).toBe(true);
-    expect(fake.sent.map((f) => f.arbitrationId)).toEqual([4]);
+  it('drops what is queued while down and refuses while blocked', async () => {
+    kernel.setLink('vcanB', false);
+    sock.send(frame(1));
+    sock.send(frame(2));
+    expect(sock.dropQueued('bus_off')).toBe(2);
+    sock.setTxBlocked('bus_off');
+    expect(sock.send(frame(3))).toBe(false);
+    sock.setTxBlocked(null);
+    kernel.setLink('vcanB', true);
+    vi.advanceTimersByTime(100);
+    expect(sock.send(frame(4))).toBe(true);
+    await nextTurn();
+    expect(kernel.writtenFrames().map((f) => f.arbitrationId)).toEqual([4]);
     expect(drops).toEqual([
       ['bus_off', 2],
       ['bus_off', 1],
     ]);
-    expect(fake.counters.txDropped.bus_off).toBe(3);
+    expect(sock.counters.txDropped.bus_off).toBe(3);
   });
 });

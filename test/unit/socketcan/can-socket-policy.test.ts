@@ -5,8 +5,8 @@ import { makeFrame } from '../../../src/frame.js';
 import type { CanStateChange, CanTxDropReason } from '../../../src/socketcan/can-socket-like.js';
 import type { CanSocketOptions } from '../../../src/socketcan/can-socket.js';
 import { CanSocket } from '../../../src/socketcan/can-socket.js';
-import { FakeKernel } from './fake-raw-binding.js';
-import { nextTurn, useFakeTimersButImmediate } from './loop-turn.js';
+import { FakeKernel } from '../../support/fake-kernel.js';
+import { nextTurn, useFakeTimersButImmediate } from '../../support/loop-turn.js';
 
 function frame(id: number, extra: Partial<CanFrame> = {}): CanFrame {
   return makeFrame({
