@@ -167,10 +167,10 @@ async function main(): Promise<void> {
       if (res.code !== 0) throw new Error(`sender failed: ${res.stderr}`);
       return JSON.parse(res.stdout) as { sent: number; seconds: number };
     };
-    const info = ours.events[0]?.info as { recvBufferBytes: number } | undefined;
+    const info = ours.events[0]?.info as { receiveBufferBytes: number } | undefined;
     console.log(
       `multicast receive benchmark: group ${group}, 8-byte classic frames, sender (bench/multicast-sender.ts) paced in another netns over veth; ` +
-        `receive buffers: ours ${mib(info?.recvBufferBytes ?? 0)} (asked 8 MiB; net.core.rmem_max ${readSysctl('/proc/sys/net/core/rmem_max')}), ` +
+        `receive buffers: ours ${mib(info?.receiveBufferBytes ?? 0)} (asked 8 MiB; net.core.rmem_max ${readSysctl('/proc/sys/net/core/rmem_max')}), ` +
         `python-can default ${readSysctl('/proc/sys/net/core/rmem_default')} bytes`,
     );
 

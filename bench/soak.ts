@@ -18,8 +18,14 @@ import { NetnsLab } from '../test/support/netns.js';
 import type { JsonLinesPeer } from '../test/support/json-lines-peer.js';
 import type { DaemonProcess } from '../test/can/daemon-helpers.js';
 import type { LatencySummary, RxStreamReport } from './soak-agent.js';
-import { agentReport, agentStop, spawnAgent, spawnDaemon, waitReceived } from './soak-lab.js';
-import { cpuMs, MiB, rssBytes } from './soak-proc.js';
+import {
+  agentReport,
+  agentStop,
+  spawnAgent,
+  spawnDaemon,
+  waitReceived,
+} from '../test/support/soak-lab.js';
+import { cpuMs, MiB, rssBytes } from '../test/support/proc-stats.js';
 import { ip } from '../test/support/netns.js';
 
 const GROUP = '239.74.163.2';

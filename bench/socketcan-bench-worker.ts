@@ -75,7 +75,7 @@ switch (mode) {
       interface: iface,
       rxBatchSize: 64,
       // The kernel's default buffer, as npm socketcan gets; or 4 MiB.
-      rcvbufBytes: mode === 'rx-ours-4m' ? 4 << 20 : 0,
+      receiveBufferBytes: mode === 'rx-ours-4m' ? 4 << 20 : 0,
     });
     await sock.start();
     receiver((on) => sock.on('frames', (f) => on(f.length)));

@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { distIsStale } from './dist-stale.mjs';
+import { buildIfStale } from './dist-stale.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
@@ -48,11 +48,7 @@ const benchmarks = [
 ];
 const only = values.only?.split(',');
 
-if (distIsStale(root)) {
-  console.log('bench: building (npm run build)');
-  const res = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (res.status !== 0) process.exit(res.status ?? 1);
-}
+if (!buildIfStale(root, { say: (msg) => console.log(`bench: ${msg}`) })) process.exit(1);
 
 const failed = [];
 for (const b of benchmarks) {

@@ -1,5 +1,7 @@
 // Whether dist/ is older than the sources (src/, test/, bench/): the scripts that run compiled JS
-// from dist/ (test-can.mjs, soak.mjs) build first when it is.
+// from dist/ (bench.mjs, soak.mjs, test-can.mjs, test-deploy.mjs) build first when it is, with
+// `buildIfStale`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,4 +21,18 @@ export function newest(dir) {
 export function distIsStale(root, marker = 'dist') {
   const sources = Math.max(...['src', 'test', 'bench'].map((d) => newest(join(root, d))));
   return !existsSync(join(root, marker)) || newest(join(root, 'dist')) < sources;
+}
+
+/**
+ * Runs `npm run build` in `root` when `distIsStale(root, marker)`, saying so through `say`; true
+ * when dist/ is fresh or the build passed, false when it failed (the caller picks its exit code).
+ */
+export function buildIfStale(root, { marker = 'dist', say = console.log } = {}) {
+  if (!distIsStale(root, marker)) return true;
+  const t0 = Date.now();
+  say('dist/ is missing or older than the sources: npm run build');
+  const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  say(`build ${res.status === 0 ? 'ok' : 'FAILED'} in ${secs} s`);
+  return res.status === 0;
 }

@@ -4,7 +4,7 @@
 // root and the kernel can create a vcan, otherwise inside the QEMU test VM (test/vm/run.sh).
 // Builds dist/ first when the sources are newer. Exit status: the soak's (0 pass, 1 loss /
 // duplicates / RSS growth, 2 could not run), 124/125 when the VM timed out or failed.
-import { distIsStale } from './dist-stale.mjs';
+import { buildIfStale } from './dist-stale.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -16,16 +16,6 @@ function minutesArg() {
   const i = args.indexOf('--minutes');
   const v = i >= 0 ? Number(args[i + 1]) : 1;
   return Number.isFinite(v) && v > 0 ? v : 1;
-}
-
-function buildIfStale() {
-  if (!distIsStale(root, join('dist', 'bench', 'soak.js'))) return;
-  say('dist/ is missing or older than the sources: npm run build');
-  const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  if (res.status !== 0) {
-    say('build FAILED');
-    process.exit(2);
-  }
 }
 
 function canRunNative() {
@@ -52,7 +42,7 @@ function run(cmd, cmdArgs) {
   });
 }
 
-buildIfStale();
+if (!buildIfStale(root, { marker: join('dist', 'bench', 'soak.js'), say })) process.exit(2);
 const soak = join('dist', 'bench', 'soak.js');
 let status;
 if (canRunNative()) {

@@ -8,7 +8,7 @@
 // the VM run; CMBTEST_VM_* are read by test/vm/*.sh (test/vm/README.md).
 // Both ways give the tests the same interfaces: vcan0 and vcan1 up with mtu 72 (CAN FD capable);
 // natively they are created here when missing (and deleted afterwards).
-import { distIsStale } from './dist-stale.mjs';
+import { buildIfStale } from './dist-stale.mjs';
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -42,16 +42,6 @@ function nativeVcanProblem() {
   if (!add.ok) return `\`ip link add ${probe} type vcan\` failed: ${add.out || 'no output'}`;
   quiet('ip', ['link', 'del', probe]);
   return null;
-}
-
-/** Child processes spawned by the CAN tests run compiled JS from dist/: build when stale. */
-function buildIfStale() {
-  if (!distIsStale(root)) return true;
-  const t0 = Date.now();
-  say('dist/ is missing or older than the sources: npm run build');
-  const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  say(`build ${res.status === 0 ? 'ok' : 'FAILED'} in ${secs(t0)} s`);
-  return res.status === 0;
 }
 
 /** Runs a command with our stdout/stderr, no stdin; forwards INT/TERM; resolves to its status. */
@@ -98,7 +88,8 @@ function done(status, mode) {
 
 async function runNative() {
   say('mode: native (this kernel has vcan)');
-  if (!buildIfStale()) done(1, 'native');
+  // Child processes spawned by the CAN tests run compiled JS from dist/.
+  if (!buildIfStale(root, { say })) done(1, 'native');
   const created = [];
   for (const name of ['vcan0', 'vcan1']) {
     if (existsSync(`/sys/class/net/${name}`)) continue;
@@ -114,7 +105,7 @@ async function runNative() {
 
 async function runVm(why) {
   say(`mode: QEMU test VM (${why})`);
-  if (!buildIfStale()) done(1, 'vm');
+  if (!buildIfStale(root, { say })) done(1, 'vm');
   const t0 = Date.now();
   const setup = spawnSync('bash', [join(root, 'test/vm/setup.sh'), '--print'], {
     cwd: root,

@@ -8,15 +8,11 @@
 // Usage: node scripts/test-deploy.mjs [vitest args and file filters...]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { distIsStale } from './dist-stale.mjs';
+import { buildIfStale } from './dist-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const t0 = Date.now();
-if (distIsStale(root)) {
-  console.log('test-deploy: dist/ is missing or older than the sources: npm run build');
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) process.exit(1);
-}
+if (!buildIfStale(root, { say: (msg) => console.log(`test-deploy: ${msg}`) })) process.exit(1);
 const res = spawnSync(
   process.execPath,
   [

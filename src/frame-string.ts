@@ -10,7 +10,8 @@
  */
 import { CAN_ERR_FLAG, CANFD_BRS, CANFD_ESI, CANFD_FDF } from './can/linux-can.js';
 import { BridgeError } from './errors.js';
-import { CAN_EFF_MASK, CAN_MAX_DLEN, CANFD_MAX_DLEN, makeFrame, validateFrame } from './frame.js';
+import { CAN_EFF_MASK } from './can/linux-can.js';
+import { CAN_MAX_DLEN, CANFD_MAX_DLEN, makeFrame, validateFrame } from './frame.js';
 import type { CanChannel, CanFrame } from './frame.js';
 
 function fail(text: string, why: string): never {

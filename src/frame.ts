@@ -2,6 +2,7 @@
  * The CAN frame as the project carries it: python-can's `can.Message` fields in camelCase.
  * Pure data and validation; nothing here touches a socket.
  */
+import { CAN_EFF_MASK, CAN_SFF_MASK } from './can/linux-can.js';
 import { BridgeRangeError } from './errors.js';
 
 /** python-can's `channel`: whatever the sending program put there (kept as sent by receivers). */
@@ -33,10 +34,6 @@ export interface CanFrame {
 export const CAN_MAX_DLEN = 8;
 /** linux/can.h: `CANFD_MAX_DLEN`. */
 export const CANFD_MAX_DLEN = 64;
-/** linux/can.h: `CAN_SFF_MASK`, the largest 11-bit id. */
-export const CAN_SFF_MASK = 0x7ff;
-/** linux/can.h: `CAN_EFF_MASK`, the largest 29-bit id. */
-export const CAN_EFF_MASK = 0x1fffffff;
 
 /** The payload lengths a CAN FD frame can have on the bus (ISO 11898-1 DLC 0..15; linux/can/dev.c `dlc2len`). */
 export const CANFD_LENGTHS: readonly number[] = [

@@ -30,5 +30,5 @@ export type {
   MulticastBusOptions,
   MulticastBusStats,
   ReceivedFrame,
-} from './multicast/multicast-bus.js';
+} from './multicast/multicast-bus-types.js';
 export { MulticastError } from './multicast/multicast-error.js';

@@ -14,9 +14,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 };
 
 // Every function gets baseline (Sparkplug) code when first called instead of running in the
-// interpreter until it is hot: the frame path is fast from the first frame. Measured in the test
-// VM at a steady 1000 frames/s right after start-up (bench/bridge-bench.ts first-traffic step):
-// worst latency per second 281/315/509/191 ms in seconds 1-4 without, 65/74/60/17 ms with.
+// interpreter until it is hot: the frame path is fast from the first frame (bench/bridge-bench.ts,
+// first-traffic step, shows the worst latencies of the first seconds with and without it).
 // Set before the first frame; the functions it applies to are compiled lazily, at first call.
 setFlagsFromString('--always-sparkplug');
 

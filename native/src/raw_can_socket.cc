@@ -125,8 +125,8 @@ bool RawCanSocket::Open(Napi::Env env, Napi::Object options) {
       !GetBool(env, options, "timestamps", true, &timestamps) ||
       !GetBool(env, options, "rxqOverflow", true, &rxq_ovfl) ||
       !GetUint(env, options, "errMask", 0, 0, CAN_ERR_MASK, &err_mask) ||
-      !GetUint(env, options, "rcvbufBytes", 0, 0, INT32_MAX / 2, &rcvbuf) ||
-      !GetUint(env, options, "sndbufBytes", 0, 0, INT32_MAX / 2, &sndbuf) ||
+      !GetUint(env, options, "receiveBufferBytes", 0, 0, INT32_MAX / 2, &rcvbuf) ||
+      !GetUint(env, options, "sendBufferBytes", 0, 0, INT32_MAX / 2, &sndbuf) ||
       !GetUint(env, options, "batchSize", 64, 1, kMaxBatch, &batch_)) {
     return false;
   }
@@ -229,7 +229,7 @@ bool RawCanSocket::Open(Napi::Env env, Napi::Object options) {
   self.Set("ifindex", Napi::Number::New(env, ifindex));
   self.Set("mtu", Napi::Number::New(env, mtu));
   self.Set("batchSize", Napi::Number::New(env, batch_));
-  self.Set("rcvbufBytes", Napi::Number::New(env, rcvbuf_actual));
+  self.Set("receiveBufferBytes", Napi::Number::New(env, rcvbuf_actual));
   self.Set("rxBuffer", rx);
   return !env.IsExceptionPending();
 }

@@ -19,8 +19,8 @@ import { kernelCanId } from '../can/linux-can.js';
 import { errorCode } from '../errors.js';
 import { canFdPaddedLength } from '../frame.js';
 import type { CanFrame } from '../frame.js';
-import type { MulticastBusEvents, MulticastBusStats } from '../multicast/multicast-bus.js';
-import type { ReceivedFrame } from '../multicast/multicast-bus.js';
+import type { MulticastBusEvents, MulticastBusStats } from '../multicast/multicast-bus-types.js';
+import type { ReceivedFrame } from '../multicast/multicast-bus-types.js';
 import type {
   CanSocketCounters,
   CanSocketLike,

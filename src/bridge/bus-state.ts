@@ -12,11 +12,11 @@ import type { CanFrame } from '../frame.js';
 import type { CanSocketLike, CanStateChange } from '../socketcan/can-socket-like.js';
 
 /** linux/can/error.h: controller problems, details in data[1]. */
-export const CAN_ERR_CRTL = 0x00000004;
+const CAN_ERR_CRTL = 0x00000004;
 /** linux/can/error.h: bus off. */
-export const CAN_ERR_BUSOFF = 0x00000040;
+const CAN_ERR_BUSOFF = 0x00000040;
 /** linux/can/error.h: controller restarted. */
-export const CAN_ERR_RESTARTED = 0x00000100;
+const CAN_ERR_RESTARTED = 0x00000100;
 
 /** The error classes the watch needs in the socket's error mask. */
 export const BUS_STATE_ERROR_MASK = CAN_ERR_CRTL | CAN_ERR_BUSOFF | CAN_ERR_RESTARTED;

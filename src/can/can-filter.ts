@@ -8,7 +8,6 @@ import {
   CAN_EFF_FLAG,
   CAN_EFF_MASK,
   CAN_ERR_FLAG,
-  CAN_INV_FILTER,
   CAN_RTR_FLAG,
   CAN_SFF_MASK,
 } from './linux-can.js';
@@ -125,12 +124,4 @@ export function canFilterMatches(filter: CanIdFilter, canId: number): boolean {
 export function matchesCanFilters(filters: readonly CanIdFilter[], canId: number): boolean {
   if (filters.length === 0) return true;
   return filters.some((f) => canFilterMatches(f, canId));
-}
-
-/** The filter as a kernel `struct can_filter` for `CAN_RAW_FILTER` (linux/can.h, linux/can/raw.h). */
-export function toKernelFilter(filter: CanIdFilter): { canId: number; canMask: number } {
-  return {
-    canId: (filter.id | (filter.inverted ? CAN_INV_FILTER : 0)) >>> 0,
-    canMask: filter.mask,
-  };
 }

@@ -4,9 +4,13 @@
  * the frame syntax (frame-string.ts) and the daemon all take them from here.
  */
 import type { CanFrame } from '../frame.js';
-import { CAN_EFF_MASK, CAN_SFF_MASK } from '../frame.js';
 
-export { CAN_EFF_MASK, CAN_SFF_MASK };
+/** linux/can.h: `CAN_SFF_MASK`, the largest 11-bit id. */
+export const CAN_SFF_MASK = 0x7ff;
+/** linux/can.h: `CAN_EFF_MASK`, the largest 29-bit id. */
+export const CAN_EFF_MASK = 0x1fffffff;
+/** linux/can/raw.h: `CAN_RAW_FILTER_MAX`, the most filters one CAN socket takes. */
+export const CAN_RAW_FILTER_MAX = 512;
 
 /** linux/can.h: extended frame format (29-bit id) flag in `can_id`. */
 export const CAN_EFF_FLAG = 0x80000000;

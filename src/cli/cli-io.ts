@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../config/formats.js';
 import type { DaemonDeps } from '../daemon/daemon.js';
-import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus-types.js';
 import type { MulticastBus } from '../multicast/multicast-bus.js';
 
 export interface Writable {

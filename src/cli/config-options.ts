@@ -1,4 +1,5 @@
 /** Command-line options that override configuration keys (`run`, `check-config`). */
+import { KEY_OF_MULTICAST_OPTION, MULTICAST_KEY_OPTIONS } from './multicast-options.js';
 import { UsageError } from './usage-error.js';
 
 /** Options shared by `run` and `check-config`, each naming the config key it sets. */
@@ -6,10 +7,7 @@ export const CONFIG_OPTIONS = {
   config: { type: 'string', short: 'c' },
   set: { type: 'string', multiple: true },
   can: { type: 'string' },
-  group: { type: 'string', short: 'g' },
-  port: { type: 'string', short: 'p' },
-  interface: { type: 'string', short: 'i' },
-  'hop-limit': { type: 'string' },
+  ...MULTICAST_KEY_OPTIONS,
   'sender-id': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -17,10 +15,7 @@ export const CONFIG_OPTIONS = {
 
 const KEY_OF_OPTION: Record<string, string> = {
   can: 'can.interface',
-  group: 'multicast.group',
-  port: 'multicast.port',
-  interface: 'multicast.interface',
-  'hop-limit': 'multicast.hopLimit',
+  ...KEY_OF_MULTICAST_OPTION,
   'sender-id': 'sender.id',
   'log-level': 'log.level',
 };

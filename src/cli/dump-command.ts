@@ -1,7 +1,7 @@
 /** `can-multicast-bridge dump`: print the frames on a multicast group, candump style. */
 import { parseArgs } from 'node:util';
 import { errorCode } from '../errors.js';
-import type { ReceivedFrame } from '../multicast/multicast-bus.js';
+import type { ReceivedFrame } from '../multicast/multicast-bus-types.js';
 import { BusLoadCounter } from './bus-load.js';
 import type { BusRates } from './bus-load.js';
 import type { CliIo, Writable } from './cli-io.js';

@@ -3,7 +3,8 @@
  * terms, and what to do about it. Codes (and so exit codes) stay the bus's.
  */
 import { BridgeError, errorCode } from '../errors.js';
-import type { MulticastBus, MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBus } from '../multicast/multicast-bus.js';
+import type { MulticastBusOptions } from '../multicast/multicast-bus-types.js';
 import { MulticastError } from '../multicast/multicast-error.js';
 
 /** The system errors that mean "no route / no interface for this group" (linux ip6_mc_find_dev). */

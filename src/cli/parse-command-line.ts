@@ -7,7 +7,8 @@ import {
   DEFAULT_HOP_LIMIT,
   DEFAULT_PORT,
 } from '../multicast/defaults.js';
-import type { MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusOptions } from '../multicast/multicast-bus-types.js';
+import { MULTICAST_KEY_OPTIONS, multicastOptionValue } from './multicast-options.js';
 import { describeOptionProblem, joinNegativeValues } from './option-problems.js';
 import { UsageError } from './usage-error.js';
 
@@ -18,11 +19,8 @@ export const STRICT = { allowPositionals: true, strict: true } as const;
 
 /** The options every multicast command takes. */
 export const MULTICAST_OPTIONS = {
-  group: { type: 'string', short: 'g' },
+  ...MULTICAST_KEY_OPTIONS,
   ipv4: { type: 'boolean', short: '4' },
-  port: { type: 'string', short: 'p' },
-  interface: { type: 'string', short: 'i' },
-  'hop-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -102,10 +100,15 @@ export function multicastBusOptions(values: MulticastValues): MulticastBusOption
   if (values.group !== undefined && values.ipv4 === true) {
     throw new UsageError('--group and --ipv4 exclude each other');
   }
+  // Checked as `run` checks them (as the config keys they stand for); the format guarantees the type.
+  const group = multicastOptionValue('group', values.group) as string | undefined;
+  const port = multicastOptionValue('port', values.port) as number | undefined;
+  const iface = multicastOptionValue('interface', values.interface) as string | undefined;
+  const hopLimit = multicastOptionValue('hop-limit', values['hop-limit']) as number | undefined;
   return {
-    group: values.group ?? (values.ipv4 === true ? DEFAULT_GROUP_IPV4 : DEFAULT_GROUP_IPV6),
-    port: intOption('port', values.port, 1, 65535, DEFAULT_PORT),
-    interface: values.interface ?? null,
-    hopLimit: intOption('hop-limit', values['hop-limit'], 0, 255, DEFAULT_HOP_LIMIT),
+    group: group ?? (values.ipv4 === true ? DEFAULT_GROUP_IPV4 : DEFAULT_GROUP_IPV6),
+    port: port ?? DEFAULT_PORT,
+    interface: iface ?? null,
+    hopLimit: hopLimit ?? DEFAULT_HOP_LIMIT,
   };
 }

@@ -8,6 +8,7 @@ import { BridgeError } from '../errors.js';
 import convict from 'convict';
 import { isIPv4, isIPv6 } from 'node:net';
 import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from '../can/can-filter.js';
+import { CAN_RAW_FILTER_MAX } from '../can/linux-can.js';
 import { CidrSyntaxError, parseCidr } from '../net/cidr.js';
 import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../net/interface-name.js';
 import { SENDER_ID_MAX_LENGTH } from './sender-id.js';
@@ -34,9 +35,6 @@ export interface FormatSpec {
 /** pino's level names (pino `levels.labels`, plus "silent"). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** linux/can/raw.h: `CAN_RAW_FILTER_MAX`, the most filters one CAN socket takes. */
-export const CAN_RAW_FILTER_MAX = 512;
 
 const identity = (text: string): unknown => text;
 
@@ -181,7 +179,11 @@ export function explainInvalid(
 
 let registered = false;
 
-/** Registers the `cmb-*` formats with convict (its registry is global); idempotent. */
+/**
+ * Registers the `cmb-*` formats with convict (its registry is global); idempotent. convict needs
+ * them to build the schema; `loadConfig` runs the same checks itself, once, so that each problem
+ * names its source, and never calls convict's `validate()`.
+ */
 export function registerConvictFormats(): void {
   if (registered) return;
   for (const name of Object.keys(FORMATS) as FormatName[]) {

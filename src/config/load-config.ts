@@ -5,14 +5,14 @@
  * the value came from, and what is expected.
  */
 import convict from 'convict';
-import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { BridgeError } from '../errors.js';
 import type { BridgeConfig, DirectionConfig } from './bridge-config.js';
 import { parseCanFilters } from '../can/can-filter.js';
 import { parseCidr } from '../net/cidr.js';
 import { explainInvalid, FORMATS, registerConvictFormats } from './formats.js';
-import { findJsonSyntaxError } from './json-syntax-error.js';
+import { closest, suggestion } from './closest-name.js';
+import { isPlainObject, readConfigFile } from './read-config-file.js';
 import { oneLine, showName } from './one-line.js';
 import type { ConfigKey, RawConfig, RawDirection } from './schema.js';
 import { configGroups, configKeys, configSchema, ENV_PREFIX } from './schema.js';
@@ -89,130 +89,6 @@ function describeProblem(p: ConfigProblem): string {
   return oneLine(`${showName(p.key)} = ${show(p.value)} (from ${p.source}): ${p.expected}`);
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}
-
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function suggestion(name: string, candidates: readonly string[]): string {
-  const best = closest(name, candidates);
-  return best === undefined ? '' : `; did you mean ${best}?`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
-/**
- * Why JSON.parse refused `text`, on one line with the place. V8's own message has no position for
- * an unexpected token and quotes the text around it, line breaks included.
- */
-function jsonProblem(text: string, err: unknown): string {
-  if (/^[ \t\n\r]*$/.test(text)) return 'the file is empty ({} means all defaults)';
-  const e = findJsonSyntaxError(text);
-  // Not expected: the scanner follows RFC 8259 as JSON.parse does.
-  if (e === null) return oneLine(err instanceof Error ? err.message : String(err));
-  const hint = e.hint === undefined ? '' : `: ${e.hint}`;
-  return `expected ${e.expected} but found ${e.found} (line ${e.line} column ${e.column})${hint}`;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * EACCES with what to do about it: the systemd unit runs as a DynamicUser= that owns no file, so a
- * config installed 0600 (or 0640 root:root) is unreadable to it (issue 11, seen under systemd 252).
- */
-function unreadableHint(name: string): string {
-  const uid = process.getuid?.();
-  const who = uid === undefined ? 'this user' : `uid ${uid}`;
-  return (
-    `permission denied for ${who}: make it readable by the daemon's user, ` +
-    `e.g. chmod 0644 ${name}, or give it a group (chmod 0640) named in the unit's ` +
-    `SupplementaryGroups= (systemd's DynamicUser= owns no file)`
-  );
-}
-
-function readConfigFile(file: string): Record<string, unknown> {
-  const name = showName(file);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'it does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? unreadableHint(name)
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : oneLine((err as Error).message);
-    throw new ConfigError(`cannot read config file ${name}: ${why}`, [], { cause: err });
-  }
-  const bom = bytes.subarray(0, 2).toString('hex');
-  if (bom === 'fffe' || bom === 'feff') {
-    throw new ConfigError(
-      `config file ${name} is not valid JSON: it is UTF-16 (byte order mark ${bom.toUpperCase()}); save it as UTF-8`,
-    );
-  }
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    // Node would replace bad bytes with U+FFFD silently, and a mangled sender id or filter would
-    // then be accepted: refuse, naming where (the first byte the lenient decode does not keep).
-    const kept = Buffer.from(bytes.toString('utf8'), 'utf8');
-    let at = 0;
-    while (at < bytes.length && bytes[at] === kept[at]) at++;
-    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
-    throw new ConfigError(
-      `config file ${name} is not valid UTF-8 (byte ${at}, line ${line}); save it as UTF-8`,
-    );
-  }
-  // A UTF-8 byte order mark (Windows editors write one): RFC 8259 section 8.1 lets parsers ignore
-  // it; JSON.parse does not.
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config file ${name} is not valid JSON: ${jsonProblem(text, err)}`, [], {
-      cause: err,
-    });
-  }
-  if (!isPlainObject(parsed)) {
-    throw new ConfigError(
-      `config file ${name} must hold a JSON object with config keys, not ${typeName(parsed)}`,
-    );
-  }
-  return parsed;
-}
-
 /**
  * Loads, merges and validates the configuration. Throws `ConfigError` (code 'ERR_CONFIG') with one
  * message covering every problem; never reads `process.env` unless `env` is omitted.
@@ -284,7 +160,15 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
         }
       }
     };
-    walk(readConfigFile(file), '');
+    const read = readConfigFile(file);
+    if (!read.ok) {
+      throw new ConfigError(
+        read.message,
+        [],
+        read.cause === undefined ? undefined : { cause: read.cause },
+      );
+    }
+    walk(read.value, '');
   }
 
   // Other CMB_ variables are not errors (a daemon may inherit a stray one); `unknownEnvVariables`
@@ -334,17 +218,11 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
     throw new ConfigError(message, problems);
   }
 
+  // Every value was checked above against its key's cmb-* format (formats.ts); convict adds the
+  // defaults of the keys not set. Its own validate() would run the same formats again.
   registerConvictFormats();
   const config = convict<RawConfig>(configSchema(), { env: {}, args: [] });
   for (const [key, setting] of settings) config.set(key, setting.value);
-  try {
-    // The checks above already passed; this is convict's own strict pass, as a backstop.
-    config.validate({ allowed: 'strict' });
-  } catch (err) {
-    throw new ConfigError(`invalid configuration: ${oneLine((err as Error).message)}`, [], {
-      cause: err,
-    });
-  }
   return resolveConfig(config.getProperties(), options.hostname ?? osHostname());
 }
 

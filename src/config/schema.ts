@@ -7,6 +7,13 @@ import { BridgeError } from '../errors.js';
 import type convict from 'convict';
 import type { FormatLimits, FormatName, LogLevel } from './formats.js';
 import { isFormatName } from './formats.js';
+import {
+  DEFAULT_GROUP_IPV4,
+  DEFAULT_GROUP_IPV6,
+  DEFAULT_HOP_LIMIT,
+  DEFAULT_PORT,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+} from '../multicast/defaults.js';
 
 /** The configuration as written in the JSON file (filters and networks still as text). */
 export interface RawConfig {
@@ -38,13 +45,6 @@ export interface RawDirection {
 
 /** Prefix of every environment variable the configuration reads. */
 export const ENV_PREFIX = 'CMB_';
-
-/** python-can's `UdpMulticastBus.DEFAULT_GROUP_IPv6` (can/interfaces/udp_multicast/bus.py). */
-export const PYTHON_CAN_GROUP_IPV6 = 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173';
-/** python-can's `UdpMulticastBus.DEFAULT_GROUP_IPv4` (can/interfaces/udp_multicast/bus.py). */
-export const PYTHON_CAN_GROUP_IPV4 = '239.74.163.2';
-/** python-can's default `port` of `UdpMulticastBus` (can/interfaces/udp_multicast/bus.py). */
-export const PYTHON_CAN_PORT = 43113;
 
 const MAX_BUFFER_BYTES = 1 << 30;
 const DAY_MS = 86_400_000;
@@ -113,17 +113,17 @@ export function configSchema(): convict.Schema<RawConfig> {
       group: {
         doc:
           "The multicast group, IPv4 or IPv6. The default is python-can's default group (UdpMulticastBus.DEFAULT_GROUP_IPv6), " +
-          `so python-can programs that open the bus without a channel see the traffic; python-can's IPv4 group is ${PYTHON_CAN_GROUP_IPV4}.`,
+          `so python-can programs that open the bus without a channel see the traffic; python-can's IPv4 group is ${DEFAULT_GROUP_IPV4}.`,
         format: 'cmb-multicast-group',
-        default: PYTHON_CAN_GROUP_IPV6,
+        default: DEFAULT_GROUP_IPV6,
         env: 'CMB_MULTICAST_GROUP',
       },
       port: {
-        doc: "The UDP port of the group (python-can's default is 43113).",
+        doc: `The UDP port of the group (python-can's default is ${DEFAULT_PORT}).`,
         format: 'cmb-integer',
         min: 1,
         max: 65535,
-        default: PYTHON_CAN_PORT,
+        default: DEFAULT_PORT,
         env: 'CMB_MULTICAST_PORT',
       },
       interface: {
@@ -134,11 +134,11 @@ export function configSchema(): convict.Schema<RawConfig> {
         env: 'CMB_MULTICAST_INTERFACE',
       },
       hopLimit: {
-        doc: "IPv6 hop limit / IPv4 TTL of sent datagrams; 1 stays on the local link (python-can's default).",
+        doc: `IPv6 hop limit / IPv4 TTL of sent datagrams; ${DEFAULT_HOP_LIMIT} stays on the local link (python-can's default).`,
         format: 'cmb-integer',
         min: 0,
         max: 255,
-        default: 1,
+        default: DEFAULT_HOP_LIMIT,
         env: 'CMB_MULTICAST_HOP_LIMIT',
       },
       loopback: {
@@ -156,7 +156,7 @@ export function configSchema(): convict.Schema<RawConfig> {
         format: 'cmb-integer',
         min: 0,
         max: MAX_BUFFER_BYTES,
-        default: 8 * 1024 * 1024,
+        default: DEFAULT_RECEIVE_BUFFER_BYTES,
         env: 'CMB_MULTICAST_RECEIVE_BUFFER_BYTES',
       },
       allowSources: {

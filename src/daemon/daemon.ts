@@ -17,7 +17,7 @@ import { BridgeError, errorCode } from '../errors.js';
 import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
-import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus.js';
+import type { MulticastBusDeps, MulticastBusOptions } from '../multicast/multicast-bus-types.js';
 import { warmUpCodec } from '../protocol/warm-up.js';
 import { CAN_ERR_MASK } from '../can/linux-can.js';
 import { CanSocket } from '../socketcan/can-socket.js';
@@ -79,7 +79,8 @@ export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
     // Other programs on this CAN interface see what we write; we do not read it back (no loop).
     loopback: true,
     receiveOwnMessages: false,
-    rcvbufBytes: config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
+    receiveBufferBytes:
+      config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
     timestamps: true,
     channel: config.sender.id,
     txQueueLimit: config.txQueue.size,
@@ -96,7 +97,7 @@ export function multicastOptions(config: BridgeConfig): MulticastBusOptions {
     interface: m.interface === '' ? null : m.interface,
     hopLimit: m.hopLimit,
     loopback: m.loopback,
-    recvBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
+    receiveBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
     interfaceCheckIntervalMs: m.interfaceCheckMs,
   };
 }

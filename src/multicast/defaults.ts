@@ -19,4 +19,4 @@ export const DEFAULT_HOP_LIMIT = 1;
  * Receive buffer asked for, in bytes: 8 MiB holds about 10k datagrams (each costs ~768 bytes of
  * kernel memory), so bursts are not lost. The kernel caps it at `net.core.rmem_max`.
  */
-export const DEFAULT_RECV_BUFFER_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;

@@ -7,7 +7,7 @@ import type { CanFrame } from '../frame.js';
 import type { Timers } from '../net/timers.js';
 import type { LinkReader } from '../net/interface-reader.js';
 import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
-import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
+import type { AttachEchoFilter, ForceReceiveBuffer } from './native-socket-options.js';
 import type { UdpSocketFactory } from './udp-socket.js';
 
 /** The codec the bus encodes and decodes with (src/protocol/ by default). */
@@ -31,7 +31,7 @@ export interface MulticastBusOptions {
   /** IPv4 TTL / IPv6 hop limit, 0..255, default 1. */
   hopLimit?: number;
   /** Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB. */
-  recvBufferBytes?: number;
+  receiveBufferBytes?: number;
   /**
    * Bind the receive socket to the group address so only this group's datagrams arrive (default:
    * true on Linux, where binding a multicast address filters by destination).
@@ -83,7 +83,7 @@ export interface MulticastBusDeps {
    * allowed with CAP_NET_ADMIN, e.g. as root); throws when it cannot. Default: the socket's.
    * null: keep what SO_RCVBUF got.
    */
-  forceRecvBuffer?: ForceRecvBuffer | null;
+  forceReceiveBuffer?: ForceReceiveBuffer | null;
 }
 
 /** Where a datagram came from. */
@@ -142,9 +142,9 @@ export interface MulticastBusInfo {
   interface: string | null;
   hopLimit: number;
   /** Receive buffer asked for, bytes. */
-  recvBufferRequestedBytes: number;
+  receiveBufferRequestedBytes: number;
   /** Receive buffer the kernel granted, bytes (Linux reports twice the usable size; this is halved back). */
-  recvBufferBytes: number;
+  receiveBufferBytes: number;
   /** Local port of the send socket (datagrams from it are own echoes). */
   sendPort: number;
   bindAddress: string;

@@ -17,7 +17,7 @@ import {
   DEFAULT_GROUP_IPV6,
   DEFAULT_HOP_LIMIT,
   DEFAULT_PORT,
-  DEFAULT_RECV_BUFFER_BYTES,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
 } from './defaults.js';
 import { systemTimers } from '../net/timers.js';
 import type { Timers } from '../net/timers.js';
@@ -25,21 +25,11 @@ import { FrameQueue } from './frame-queue.js';
 import { readSysfsLink } from '../net/interface-reader.js';
 import { MulticastError } from './multicast-error.js';
 import { MulticastSockets } from './multicast-sockets.js';
-import { attachNativeEchoFilter, forceNativeRecvBuffer } from './native-socket-options.js';
+import { attachNativeEchoFilter, forceNativeReceiveBuffer } from './native-socket-options.js';
 import { createNativeUdpSocket } from './native-udp-socket.js';
 import { SendQueue } from './send-queue.js';
 import type { DatagramSink } from './udp-socket.js';
 
-export type {
-  DatagramSource,
-  MulticastBusDeps,
-  MulticastBusEvents,
-  MulticastBusInfo,
-  MulticastBusOptions,
-  MulticastBusStats,
-  MulticastCodec,
-  ReceivedFrame,
-} from './multicast-bus-types.js';
 import type {
   DatagramSource,
   MulticastBusDeps,
@@ -127,7 +117,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         interface: options.interface ?? null,
         hopLimit: options.hopLimit ?? DEFAULT_HOP_LIMIT,
         loopback: this.#loopback,
-        recvBufferRequested: options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
+        receiveBufferRequestedBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
         bindGroup: options.bindGroup ?? process.platform === 'linux',
         checkIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS,
       },
@@ -138,8 +128,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         timers: this.#timers,
         attachEchoFilter:
           deps.attachEchoFilter === undefined ? attachNativeEchoFilter : deps.attachEchoFilter,
-        forceRecvBuffer:
-          deps.forceRecvBuffer === undefined ? forceNativeRecvBuffer : deps.forceRecvBuffer,
+        forceReceiveBuffer:
+          deps.forceReceiveBuffer === undefined
+            ? forceNativeReceiveBuffer
+            : deps.forceReceiveBuffer,
         log: this.#log,
         warn,
         sink: this.#sink,
@@ -207,7 +199,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     const o = this.#options;
     const port = o.port ?? DEFAULT_PORT;
     const hopLimit = o.hopLimit ?? DEFAULT_HOP_LIMIT;
-    const recvBuffer = o.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES;
+    const receiveBuffer = o.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES;
     const checkMs = o.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new MulticastError('ERR_INVALID_OPTION', `port must be 0..65535, got ${port}`);
@@ -215,7 +207,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     if (!Number.isInteger(hopLimit) || hopLimit < 0 || hopLimit > 255) {
       throw new MulticastError('ERR_INVALID_OPTION', `hop limit must be 0..255, got ${hopLimit}`);
     }
-    if (!Number.isInteger(recvBuffer) || recvBuffer <= 0) {
+    if (!Number.isInteger(receiveBuffer) || receiveBuffer <= 0) {
       throw new MulticastError(
         'ERR_INVALID_OPTION',
         'receive buffer size must be a positive integer',

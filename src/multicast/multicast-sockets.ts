@@ -25,13 +25,13 @@ import type { RejoinDone } from './interface-follower.js';
 import { resolveGroup } from './multicast-address.js';
 import type { NetworkInterfacesFn, ResolvedGroup } from './multicast-address.js';
 import type { MulticastBusInfo } from './multicast-bus-types.js';
-import type { AttachEchoFilter, ForceRecvBuffer } from './native-socket-options.js';
+import type { AttachEchoFilter, ForceReceiveBuffer } from './native-socket-options.js';
 import {
   connectSocket,
   joinGroup,
   openReceiveSocket,
   openSendSocket,
-  setRecvBuffer,
+  setReceiveBuffer,
   wildcardAddress,
 } from './open-sockets.js';
 import type { SocketOpener } from './open-sockets.js';
@@ -52,7 +52,7 @@ export interface MulticastSocketsConfig {
   interface: string | null;
   hopLimit: number;
   loopback: boolean;
-  recvBufferRequested: number;
+  receiveBufferRequestedBytes: number;
   bindGroup: boolean;
   /** 0: no interface watch. */
   checkIntervalMs: number;
@@ -64,7 +64,7 @@ export interface MulticastSocketsDeps {
   readLink: LinkReader;
   timers: Timers;
   attachEchoFilter: AttachEchoFilter | null;
-  forceRecvBuffer: ForceRecvBuffer | null;
+  forceReceiveBuffer: ForceReceiveBuffer | null;
   log: Logger;
   /** The bus's rate-limited warning. */
   warn: (key: string, fields: Record<string, unknown>, msg: string) => void;
@@ -148,12 +148,12 @@ export class MulticastSockets {
     const g = resolveGroup(cfg.group, cfg.interface, this.#deps.networkInterfaces);
     const bindAddress = cfg.bindGroup ? g.scopedGroup : wildcardAddress(g.family);
     const rx = openReceiveSocket(this.#opener, g, cfg.port, bindAddress);
-    const recvBufferBytes = setRecvBuffer(
+    const receiveBufferBytes = setReceiveBuffer(
       rx,
-      cfg.recvBufferRequested,
+      cfg.receiveBufferRequestedBytes,
       this.#deps.log,
       true,
-      this.#deps.forceRecvBuffer,
+      this.#deps.forceReceiveBuffer,
     );
     const port = rx.localAddress().port;
     const tx = openSendSocket(this.#opener, g, cfg.hopLimit, cfg.loopback);
@@ -167,8 +167,8 @@ export class MulticastSockets {
       port,
       interface: g.interfaceName,
       hopLimit: cfg.hopLimit,
-      recvBufferRequestedBytes: cfg.recvBufferRequested,
-      recvBufferBytes,
+      receiveBufferRequestedBytes: cfg.receiveBufferRequestedBytes,
+      receiveBufferBytes,
       sendPort: -1,
       bindAddress,
     };
@@ -295,14 +295,14 @@ export class MulticastSockets {
       if (rx !== null) this.#closeSocket(rx);
       return { err };
     }
-    let recvBufferBytes = info.recvBufferBytes;
+    let receiveBufferBytes = info.receiveBufferBytes;
     if (rx !== null) {
-      recvBufferBytes = setRecvBuffer(
+      receiveBufferBytes = setReceiveBuffer(
         rx,
-        cfg.recvBufferRequested,
+        cfg.receiveBufferRequestedBytes,
         this.#deps.log,
         false,
-        this.#deps.forceRecvBuffer,
+        this.#deps.forceReceiveBuffer,
       );
       // The old receive socket stops delivering before the new one starts: no datagram twice.
       this.#closedDrops += safeDrops(oldRx);
@@ -328,7 +328,12 @@ export class MulticastSockets {
       }
     }
     this.#ownEcho.refresh(true, this.#echoTarget());
-    this.#info = { ...info, interface: g.interfaceName, recvBufferBytes, sendPort: this.#sendPort };
+    this.#info = {
+      ...info,
+      interface: g.interfaceName,
+      receiveBufferBytes,
+      sendPort: this.#sendPort,
+    };
     this.rejoins++;
     const reopened = { receive: rx !== null, send: tx !== null };
     return { reopened, sendPort: this.#sendPort, connected };

@@ -8,14 +8,14 @@ import type { UdpSocket } from './udp-socket.js';
 export type AttachEchoFilter = (socket: UdpSocket, program: Uint8Array) => void;
 
 /** Sets the receive buffer past net.core.rmem_max (SO_RCVBUFFORCE); throws when it cannot. */
-export type ForceRecvBuffer = (socket: UdpSocket, bytes: number) => void;
+export type ForceReceiveBuffer = (socket: UdpSocket, bytes: number) => void;
 
 /** The default `AttachEchoFilter`: SO_ATTACH_FILTER. */
 export const attachNativeEchoFilter: AttachEchoFilter = (socket, program) => {
   socket.attachFilter(program);
 };
 
-/** The default `ForceRecvBuffer`: SO_RCVBUFFORCE, which needs CAP_NET_ADMIN (EPERM without). */
-export const forceNativeRecvBuffer: ForceRecvBuffer = (socket, bytes) => {
-  socket.forceRecvBuffer(bytes);
+/** The default `ForceReceiveBuffer`: SO_RCVBUFFORCE, which needs CAP_NET_ADMIN (EPERM without). */
+export const forceNativeReceiveBuffer: ForceReceiveBuffer = (socket, bytes) => {
+  socket.forceReceiveBuffer(bytes);
 };

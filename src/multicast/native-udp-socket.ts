@@ -60,7 +60,7 @@ export class NativeUdpSocket implements UdpSocket {
     return this.#handle.getRecvBufferSize();
   }
 
-  forceRecvBuffer(bytes: number): void {
+  forceReceiveBuffer(bytes: number): void {
     this.#binding.forceReceiveBuffer(this.#handle.fd, bytes);
   }
 

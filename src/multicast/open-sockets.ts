@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ResolvedGroup } from './multicast-address.js';
 import { MulticastError } from './multicast-error.js';
 import type { MulticastErrorCode } from './multicast-error.js';
-import type { ForceRecvBuffer } from './native-socket-options.js';
+import type { ForceReceiveBuffer } from './native-socket-options.js';
 import type { UdpSocket, UdpSocketFactory } from './udp-socket.js';
 
 /** Creates sockets and tells the bus about each one at once, so a close meanwhile closes it too. */
@@ -116,12 +116,12 @@ export function connectSocket(tx: UdpSocket, port: number, address: string): Err
  * for bookkeeping, socket(7)), so the granted size is read back. Halves the request on error.
  * Returns the granted size in bytes (0 when it cannot be read).
  */
-export function setRecvBuffer(
+export function setReceiveBuffer(
   rx: UdpSocket,
   requested: number,
   log: Logger,
   warnIfCapped: boolean,
-  force: ForceRecvBuffer | null = null,
+  force: ForceReceiveBuffer | null = null,
 ): number {
   let size = requested;
   for (;;) {
@@ -136,13 +136,13 @@ export function setRecvBuffer(
       size = Math.floor(size / 2);
     }
   }
-  let granted = grantedRecvBuffer(rx);
+  let granted = grantedReceiveBuffer(rx);
   if (granted < 0) return 0;
   if (granted < requested && force !== null) {
     // Capped by net.core.rmem_max: SO_RCVBUFFORCE goes past it where allowed (CAP_NET_ADMIN).
     try {
       force(rx, requested);
-      granted = Math.max(granted, grantedRecvBuffer(rx));
+      granted = Math.max(granted, grantedReceiveBuffer(rx));
     } catch (err) {
       log.debug({ err, requested }, 'SO_RCVBUFFORCE not allowed');
     }
@@ -157,7 +157,7 @@ export function setRecvBuffer(
 }
 
 /** SO_RCVBUF as the kernel reports it, halved back on Linux (socket(7) doubles it); -1 if unknown. */
-function grantedRecvBuffer(rx: UdpSocket): number {
+function grantedReceiveBuffer(rx: UdpSocket): number {
   try {
     const granted = rx.getRecvBufferSize();
     return process.platform === 'linux' ? Math.floor(granted / 2) : granted;

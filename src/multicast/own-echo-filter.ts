@@ -3,8 +3,8 @@
  * looped-back datagrams in the kernel: UDP source port == our send socket's port AND source
  * address == one of this host's addresses. Multicast loop stays on (python-can programs on this
  * host must see our frames), so without it every datagram we send costs our own receive socket a
- * wake-up, a recvmsg and a 'message' callback just to be dropped as 'own_echo' (measured in the
- * VM: about as much CPU as sending it). Pure: builds bytes, attaches nothing.
+ * wake-up, a recvmsg and a 'message' callback just to be dropped as 'own_echo' (in CPU, about as
+ * much again as sending it). Pure: builds bytes, attaches nothing.
  *
  * For a UDP socket the filter runs with the packet starting at the UDP header
  * (net/ipv4/udp.c and net/ipv6/udp.c `sk_filter_trim_cap(sk, skb, sizeof(struct udphdr))`), so

@@ -45,7 +45,7 @@ export interface UdpSocket {
   /** SO_RCVBUF as the kernel reports it: twice the usable size on Linux (socket(7)). */
   getRecvBufferSize(): number;
   /** SO_RCVBUFFORCE: past net.core.rmem_max; throws EPERM without CAP_NET_ADMIN. */
-  forceRecvBuffer(bytes: number): void;
+  forceReceiveBuffer(bytes: number): void;
   /** SO_ATTACH_FILTER with classic BPF `struct sock_filter` records; throws when refused. */
   attachFilter(program: Uint8Array): void;
   /** Starts delivering datagrams to `sink`; `onError` gets errors of the receive path. */

@@ -33,8 +33,8 @@ export interface RawCanSocketOptions {
   timestamps?: boolean;
   rxqOverflow?: boolean;
   errMask?: number;
-  rcvbufBytes?: number;
-  sndbufBytes?: number;
+  receiveBufferBytes?: number;
+  sendBufferBytes?: number;
   batchSize?: number;
   /** (can_id, can_mask) pairs as `struct can_filter` (linux/can.h); empty = receive nothing. */
   filters?: Uint32Array;
@@ -48,7 +48,7 @@ export interface RawCanSocketHandle {
   readonly mtu: number;
   readonly batchSize: number;
   /** SO_RCVBUF as the kernel reports it (twice the requested value, socket(7)). */
-  readonly rcvbufBytes: number;
+  readonly receiveBufferBytes: number;
   /** `batchSize` records of `layout.recordSize` bytes, filled before each `onBatch` call. */
   readonly rxBuffer: ArrayBuffer;
   /** Negative errno of the first frame a short `send` did not write, 0 after a full send. */

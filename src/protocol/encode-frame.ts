@@ -160,7 +160,7 @@ function buildTemplate(channel: CanChannel, idBytes: number, dataLen: number): T
   bytes.push(0, ...keyRun(7), 0xc4, dataLen);
   const dataAt = bytes.length;
   bytes.push(...new Array<number>(dataLen).fill(0), ...SUFFIX);
-  // One copy of the whole template: 176 instead of 206 ns per frame with a prefix and a suffix copy.
+  // One copy of the whole template per frame: cheaper than a prefix and a suffix copy.
   return { bytes: Uint8Array.from(bytes), idAt, flagsAt, dlcAt, dataAt };
 }
 

@@ -2,7 +2,7 @@
  * Runs the codec's hot paths on made-up frames before any traffic, so V8 has compiled them (and
  * the decoder its per-layout checks, decode-canonical.ts) by the time the first real frames
  * arrive: under emulation the first seconds of traffic otherwise run interpreted and a backlog
- * builds up (issue 9 §4: worst latencies of 339-618 ms in the first three seconds at 1000/s).
+ * builds up (issue 9 §4: the worst latencies of a run fell in its first seconds).
  * Pure: no sockets; the encoder's template cache is left for `channel`.
  */
 import type { CanChannel } from '../frame.js';

@@ -36,16 +36,6 @@ export type CanTxDropReason =
    */
   | 'bus_off';
 
-export const CAN_TX_DROP_REASONS: readonly CanTxDropReason[] = [
-  'queue_full',
-  'stale',
-  'invalid',
-  'fd_unsupported',
-  'rejected',
-  'closed',
-  'bus_off',
-];
-
 export interface CanSocketCounters {
   /** Frames received and delivered in 'frames' events. */
   rxFrames: number;

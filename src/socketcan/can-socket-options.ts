@@ -26,9 +26,9 @@ export interface CanSocketOptions {
    * SO_RCVBUF in bytes (SO_RCVBUFFORCE when root/CAP_NET_ADMIN, else capped at net.core.rmem_max);
    * default 1 MiB (the kernel doubles it: about 2,300 frames), 0 keeps the kernel's default.
    */
-  rcvbufBytes?: number;
+  receiveBufferBytes?: number;
   /** SO_SNDBUF in bytes; default: the kernel's. */
-  sndbufBytes?: number;
+  sendBufferBytes?: number;
   /** Kernel receive timestamps (SO_TIMESTAMPNS); default true, else the batch's wall clock. */
   timestamps?: boolean;
   /** Most frames read per readiness and delivered per 'frames' event; default 64, max 1024. */
@@ -66,7 +66,7 @@ export interface CanSocketDeps {
 }
 
 /** Rides out event-loop stalls of about a tenth of a second at 20,000 frames/s. */
-const DEFAULT_RCVBUF_BYTES = 1 << 20;
+const DEFAULT_RECEIVE_BUFFER_BYTES = 1 << 20;
 
 /** The addon's options for `options`, defaults filled in. */
 export function rawCanSocketOptions(options: CanSocketOptions): RawCanSocketOptions {
@@ -78,8 +78,8 @@ export function rawCanSocketOptions(options: CanSocketOptions): RawCanSocketOpti
     timestamps: options.timestamps ?? true,
     rxqOverflow: true,
     errMask: options.errorMask ?? 0,
-    rcvbufBytes: options.rcvbufBytes ?? DEFAULT_RCVBUF_BYTES,
-    sndbufBytes: options.sndbufBytes ?? 0,
+    receiveBufferBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
+    sendBufferBytes: options.sendBufferBytes ?? 0,
     batchSize: options.rxBatchSize ?? 64,
     ...(options.filters === undefined ? {} : { filters: kernelFilterArray(options.filters) }),
   };

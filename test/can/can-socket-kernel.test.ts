@@ -8,7 +8,7 @@ import type { CanFrame } from '../../src/frame.js';
 import { makeFrame } from '../../src/frame.js';
 import type { CanTxDropReason } from '../../src/socketcan/can-socket-like.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
-import { canIdFilter } from '../../src/socketcan/kernel-filter.js';
+import { canIdFilter } from '../support/can-id-filter.js';
 import { loadNativeBinding } from '../../src/native/native-binding.js';
 import {
   addVcan,
@@ -151,7 +151,10 @@ describe.skipIf(skip !== null)('CanSocket kernel features on a real vcan', () =>
 
   it('counts receive-queue overflow drops (SO_RXQ_OVFL) while the event loop is blocked', async () => {
     const total = 5000;
-    const s = open({ rcvbufBytes: 4096, filters: [canIdFilter({ id: 0x321, extended: false })] });
+    const s = open({
+      receiveBufferBytes: 4096,
+      filters: [canIdFilter({ id: 0x321, extended: false })],
+    });
     let rx = 0;
     s.on('frames', (fs: CanFrame[]) => (rx += fs.length));
     // spawnSync blocks this event loop: nothing reads the socket while cangen floods it.

@@ -70,7 +70,7 @@ describe.skipIf(skip !== null)('CanSocket with a full TX queue', () => {
     [
       'EAGAIN',
       ['rate', '20kbit', 'burst', '200', 'limit', '100000'],
-      { sndbufBytes: 1 },
+      { sendBufferBytes: 1 },
       'txWaits',
     ],
     // A short qdisc fills before the socket buffer: ENOBUFS, back off on a timer.

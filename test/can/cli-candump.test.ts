@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCandumpLine, skipReason } from './can-helpers.js';
 import { BIN, daemonEnv } from './daemon-helpers.js';
+import { until as pollUntil } from '../support/until.js';
 
 const skip = skipReason() !== null;
 const GROUP = '239.74.163.9';
@@ -40,18 +41,9 @@ function collect(cmd: string, args: string[]) {
 }
 type Collected = ReturnType<typeof collect>;
 
-async function until(
-  cond: () => boolean,
-  what: string,
-  timeoutMs = 90_000,
-  detail: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** until() with the VM's patience: up to 90 s by default, looking every 100 ms. */
+const until = (cond: () => boolean, what: string, timeoutMs = 90_000, detail?: () => string) =>
+  pollUntil(cond, what, timeoutMs, { pollMs: 100, detail });
 
 async function stop(c: Collected): Promise<void> {
   if (!c.closed) c.child.kill('SIGINT');

@@ -20,8 +20,8 @@ import {
   spawnAgent,
   spawnDaemon,
   waitReceived,
-} from '../../bench/soak-lab.js';
-import { cpuMs, MiB, rssBytes } from '../../bench/soak-proc.js';
+} from '../support/soak-lab.js';
+import { cpuMs, MiB, rssBytes } from '../support/proc-stats.js';
 import { DEFAULT_GROUP_IPV6 } from '../../src/multicast/defaults.js';
 import type { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { ip, NetnsLab } from '../support/netns.js';

@@ -70,13 +70,17 @@ describe.skipIf(skip !== null)('RawCanSocket (addon) on a real vcan', () => {
 
   it('reports open facts and closes idempotently; methods after close throw a coded error', () => {
     const { RawCanSocket } = loadNativeBinding();
-    const s = new RawCanSocket(iface, { fdFrames: true, rcvbufBytes: 100_000, batchSize: 16 });
+    const s = new RawCanSocket(iface, {
+      fdFrames: true,
+      receiveBufferBytes: 100_000,
+      batchSize: 16,
+    });
     expect(s.ifindex).toBeGreaterThan(0);
     expect(s.mtu).toBe(72);
     expect(s.batchSize).toBe(16);
     expect(s.rxBuffer.byteLength).toBe(16 * loadNativeBinding().layout.recordSize);
     // socket(7): the kernel doubles SO_RCVBUF; SO_RCVBUFFORCE lets root exceed rmem_max.
-    expect(s.rcvbufBytes).toBe(200_000);
+    expect(s.receiveBufferBytes).toBe(200_000);
     expect(s.closed).toBe(false);
     s.close();
     s.close();

@@ -8,16 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readmeRecipe, REPO_ROOT } from '../support/readme-recipe.js';
 import { execFileP, skipReason } from './can-helpers.js';
 import { BIN } from './daemon-helpers.js';
+import { until } from '../support/until.js';
 
 const skip = skipReason() !== null;
-
-async function until(cond: () => boolean, what: string, detail: () => string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(skip)('README recipes on a real kernel', () => {
   const groups: number[] = [];
@@ -46,7 +39,10 @@ describe.skipIf(skip)('README recipes on a real kernel', () => {
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     const detail = () => `stdout: ${out}\nstderr: ${err}`;
     // candump's own line for the frame (can-utils candump.c: " %*s  " then lib.c's long format).
-    await until(() => out.includes('  vcan1  123   [4]  DE AD BE EF\n'), 'candump', detail);
+    await until(() => out.includes('  vcan1  123   [4]  DE AD BE EF\n'), 'candump', 90_000, {
+      pollMs: 100,
+      detail,
+    });
     expect(out).toBe('  vcan1  123   [4]  DE AD BE EF\n');
     expect(err).toBe('');
     process.kill(-(child.pid ?? 0), 'SIGTERM');
@@ -54,7 +50,8 @@ describe.skipIf(skip)('README recipes on a real kernel', () => {
     await until(
       () => !existsSync('/run/cmb-a.ready') && !existsSync('/run/cmb-b.ready'),
       'the bridges to exit',
-      detail,
+      90_000,
+      { pollMs: 100, detail },
     );
   });
 

@@ -15,6 +15,7 @@ import { NetnsLab, netnsSkipReason } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { fixturePath, PYTHON, skipWithoutPythonCan } from '../support/python-can.js';
 import { frameToJson } from '../support/frame-json.js';
+import { until } from '../support/until.js';
 import type { FrameJson } from '../support/frame-json.js';
 
 const BIN = fileURLToPath(new URL('../../bin/can-multicast-bridge', import.meta.url)).replace(
@@ -55,14 +56,6 @@ function collect(child: ChildProcess): {
     child.once('close', (code) => resolve(code)),
   );
   return { out: () => out, err: () => err, exit };
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.skipIf(skip)('CLI interop with python-can 4.1 across two namespaces', () => {
@@ -114,7 +107,9 @@ describe.skipIf(skip)('CLI interop with python-can 4.1 across two namespaces', (
             '20',
           ]),
         );
-        await until(() => dump.err().includes('listening'), 'dump to listen');
+        await until(() => dump.err().includes('listening'), 'dump to listen', 10_000, {
+          pollMs: 20,
+        });
         peer.command({ cmd: 'send', frames: FRAMES.map(frameToJson) });
         expect(await dump.exit).toBe(0);
         const lines = dump

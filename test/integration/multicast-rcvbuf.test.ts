@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { forceNativeRecvBuffer } from '../../src/multicast/native-socket-options.js';
+import { forceNativeReceiveBuffer } from '../../src/multicast/native-socket-options.js';
 import { createNativeUdpSocket } from '../../src/multicast/native-udp-socket.js';
 import type { UdpSocket } from '../../src/multicast/udp-socket.js';
-import { setRecvBuffer } from '../../src/multicast/open-sockets.js';
+import { setReceiveBuffer } from '../../src/multicast/open-sockets.js';
 
 const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 const requested = 2 * rmemMax;
@@ -33,14 +33,14 @@ describe('multicast receive buffer', () => {
   if (!isRoot) console.log('multicast-rcvbuf: SO_RCVBUFFORCE case skipped: not root');
   it.skipIf(!isRoot)('goes past net.core.rmem_max with SO_RCVBUFFORCE as root', () => {
     const { logger, lines } = capture();
-    const granted = setRecvBuffer(socket(), requested, logger, true, forceNativeRecvBuffer);
+    const granted = setReceiveBuffer(socket(), requested, logger, true, forceNativeReceiveBuffer);
     expect(granted).toBe(requested);
     expect(lines().filter((l) => l.level === 40)).toEqual([]);
   });
 
   it('without the force it stays at net.core.rmem_max and warns once, naming the sysctl', () => {
     const { logger, lines } = capture();
-    const granted = setRecvBuffer(socket(), requested, logger, true, null);
+    const granted = setReceiveBuffer(socket(), requested, logger, true, null);
     expect(granted).toBe(rmemMax);
     const warnings = lines().filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
@@ -53,7 +53,7 @@ describe('multicast receive buffer', () => {
     const refuse = (): never => {
       throw Object.assign(new Error('setsockopt EPERM SO_RCVBUFFORCE'), { code: 'EPERM' });
     };
-    const granted = setRecvBuffer(socket(), requested, logger, true, refuse);
+    const granted = setReceiveBuffer(socket(), requested, logger, true, refuse);
     expect(granted).toBe(rmemMax);
     expect(lines().filter((l) => l.level === 40)).toHaveLength(1);
     expect(lines().some((l) => l.msg === 'SO_RCVBUFFORCE not allowed')).toBe(true);

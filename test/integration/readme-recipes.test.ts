@@ -9,6 +9,7 @@ import { NetnsLab, netnsSkipReason } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { PYTHON, pythonCanUnavailable } from '../support/python-can.js';
 import { readmeRecipe, REPO_ROOT } from '../support/readme-recipe.js';
+import { until } from '../support/until.js';
 
 function skipReason(): string | null {
   const reason = netnsSkipReason('README recipe tests');
@@ -25,14 +26,6 @@ function skipReason(): string | null {
   return null;
 }
 const skip = skipReason() !== null;
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(skip)('README recipes, as written', () => {
   const lab = skip ? null : new NetnsLab('rdme');
@@ -59,11 +52,11 @@ describe.skipIf(skip)('README recipes, as written', () => {
     dump.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
     dump.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {
-      await until(() => err.includes('listening'), 'dump to listen');
+      await until(() => err.includes('listening'), 'dump to listen', 20_000, { pollMs: 50 });
       const send = await lab!.run(ns, 'sh', ['-c', `cd ${REPO_ROOT} && ${lines[1]}`]);
       expect(send.stderr).toBe('');
       expect(send.code).toBe(0);
-      await until(() => out.split('\n').length > 4, 'four frames');
+      await until(() => out.split('\n').length > 4, 'four frames', 20_000, { pollMs: 50 });
     } finally {
       dump.kill('SIGINT');
     }

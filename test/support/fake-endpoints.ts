@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { CanFrame } from '../../src/frame.js';
 import { MulticastBus } from '../../src/multicast/multicast-bus.js';
-import type { MulticastBusOptions } from '../../src/multicast/multicast-bus.js';
+import type { MulticastBusOptions } from '../../src/multicast/multicast-bus-types.js';
 import { decodeDatagram } from '../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../src/protocol/encode-frame.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';

@@ -122,7 +122,7 @@ export class FakeRawHandle implements RawCanSocketHandle {
   readonly ifindex: number;
   readonly mtu: number;
   readonly batchSize: number;
-  readonly rcvbufBytes = 212992;
+  readonly receiveBufferBytes = 212992;
   readonly rxBuffer: ArrayBuffer;
   sendErrno = 0;
   drops = 0;

@@ -49,7 +49,7 @@ export class FakeUdpSocket implements UdpSocket {
   rmemMax = 4 * 1024 * 1024;
   /** Programs attached with `attachFilter`. */
   filters: Uint8Array[] = [];
-  /** Set to make attachFilter / forceRecvBuffer fail with this error. */
+  /** Set to make attachFilter / forceReceiveBuffer fail with this error. */
   filterError: Error | null = null;
   forceError: Error | null = systemError('EPERM', -1, 'setsockopt');
   sent: SentDatagram[] = [];
@@ -129,7 +129,7 @@ export class FakeUdpSocket implements UdpSocket {
     return this.recvBufferSize;
   }
 
-  forceRecvBuffer(bytes: number): void {
+  forceReceiveBuffer(bytes: number): void {
     if (this.forceError !== null) throw this.forceError;
     this.recvBufferSize = 2 * bytes;
   }

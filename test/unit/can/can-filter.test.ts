@@ -5,10 +5,10 @@ import {
   matchesCanFilters,
   parseCanFilter,
   parseCanFilters,
-  toKernelFilter,
 } from '../../../src/can/can-filter.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, kernelCanId } from '../../../src/can/linux-can.js';
 import { makeFrame } from '../../../src/frame.js';
+import { kernelFilterArray } from '../../../src/socketcan/kernel-filter.js';
 
 const EFF = CAN_EFF_FLAG;
 const RTR = CAN_RTR_FLAG;
@@ -136,12 +136,12 @@ describe('matching', () => {
   });
 });
 
-describe('toKernelFilter', () => {
+describe('a parsed filter as the kernel gets it (kernelFilterArray)', () => {
   it.each([
     ['123:7ff', 0x123, 0x7ff],
     ['400~700', 0x20000400, 0x700],
     ['12345678~1fffffff', 0xb2345678, 0x1fffffff],
   ])('%s becomes struct can_filter {%s, %s}', (text, canId, canMask) => {
-    expect(toKernelFilter(parseCanFilter(text))).toEqual({ canId, canMask });
+    expect([...kernelFilterArray([parseCanFilter(text)])]).toEqual([canId, canMask]);
   });
 });

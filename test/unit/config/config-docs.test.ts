@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { exampleConfig, renderConfigReadme } from '../../../src/config/config-docs.js';
+import { exampleConfig, renderConfigReadme } from '../../support/config-docs.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { configKeys } from '../../../src/config/schema.js';
 

@@ -11,7 +11,7 @@ import {
   parseCanFilter,
 } from '../../../src/can/can-filter.js';
 import { CidrSyntaxError, cidrContains, parseCidr } from '../../../src/net/cidr.js';
-import { exampleConfig } from '../../../src/config/config-docs.js';
+import { exampleConfig } from '../../support/config-docs.js';
 import { showName } from '../../../src/config/one-line.js';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 import { configKeys } from '../../../src/config/schema.js';

@@ -13,7 +13,7 @@ describe('multicastOptions', () => {
       port: 43113,
       interface: null,
       hopLimit: 1,
-      recvBufferBytes: 8 * 1024 * 1024,
+      receiveBufferBytes: 8 * 1024 * 1024,
       interfaceCheckIntervalMs: 1000,
     });
   });
@@ -27,6 +27,6 @@ describe('multicastOptions', () => {
       }),
     );
     expect(opts).toMatchObject({ interface: 'eth1', interfaceCheckIntervalMs: 0 });
-    expect(opts.recvBufferBytes).toBeUndefined();
+    expect(opts.receiveBufferBytes).toBeUndefined();
   });
 });

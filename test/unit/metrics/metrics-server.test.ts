@@ -1,4 +1,5 @@
 // MetricsServer, health verdicts, and the relay's last-frame ages, on 127.0.0.1 port 0.
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
@@ -96,6 +97,20 @@ describe('MetricsServer', () => {
     expect(text).not.toMatch(/^cmb_frames_total/m);
     expect(text).toMatch(/^cmb_healthy 1$/m);
     expect(text).not.toContain('process_');
+  });
+
+  it('registers exactly METRIC_NAMES, as README documents them: none missing from the list, none listed but not registered', () => {
+    const registry = createBridgeMetrics(
+      { stats: () => null, health: () => HEALTHY },
+      { processMetrics: false, txQueueCapacity: 10 },
+    );
+    const registered = registry.getMetricsAsArray().map((m) => m.name);
+    expect([...registered].sort()).toEqual([...METRIC_NAMES].sort());
+    expect(METRIC_NAMES).toContain('cmb_multicast_rejoins_total');
+    expect(METRIC_NAMES).toContain('cmb_multicast_kernel_drops_total');
+    // README's metrics section documents the same names, no more and no fewer.
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect([...new Set(readme.match(/\bcmb_[a-z_]+/g))].sort()).toEqual([...METRIC_NAMES].sort());
   });
 
   it('close() is idempotent and start() after close() rejects', async () => {

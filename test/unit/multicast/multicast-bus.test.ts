@@ -13,7 +13,7 @@ import type {
   MulticastBusDeps,
   MulticastBusOptions,
   ReceivedFrame,
-} from '../../../src/multicast/multicast-bus.js';
+} from '../../../src/multicast/multicast-bus-types.js';
 import { fakeSocketFactory, systemError } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 
@@ -111,10 +111,10 @@ describe('MulticastBus', () => {
   });
 
   it('reports the receive buffer the kernel granted when it caps the request', async () => {
-    const { bus } = setup({ recvBufferBytes: 8 * 1024 * 1024 });
+    const { bus } = setup({ receiveBufferBytes: 8 * 1024 * 1024 });
     await bus.start();
-    expect(bus.info?.recvBufferRequestedBytes).toBe(8 * 1024 * 1024);
-    expect(bus.info?.recvBufferBytes).toBe(4 * 1024 * 1024);
+    expect(bus.info?.receiveBufferRequestedBytes).toBe(8 * 1024 * 1024);
+    expect(bus.info?.receiveBufferBytes).toBe(4 * 1024 * 1024);
     await bus.close();
   });
 
@@ -135,7 +135,7 @@ describe('MulticastBus', () => {
   it.each([
     [{ port: 70000 }, 'ERR_INVALID_OPTION'],
     [{ hopLimit: 256 }, 'ERR_INVALID_OPTION'],
-    [{ recvBufferBytes: 0 }, 'ERR_INVALID_OPTION'],
+    [{ receiveBufferBytes: 0 }, 'ERR_INVALID_OPTION'],
     [{ interface: 'nope0' }, 'ERR_UNKNOWN_INTERFACE'],
   ])('rejects options %o with %s', async (options, code) => {
     const { bus } = setup(options);

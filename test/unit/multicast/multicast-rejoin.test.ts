@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import { DEFAULT_GROUP_IPV4, DEFAULT_GROUP_IPV6 } from '../../../src/multicast/defaults.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
-import type { MulticastBusOptions, ReceivedFrame } from '../../../src/multicast/multicast-bus.js';
+import type {
+  MulticastBusOptions,
+  ReceivedFrame,
+} from '../../../src/multicast/multicast-bus-types.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { fakeSocketFactory, systemError } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CAN_RAW_FILTER_MAX,
-  canIdFilter,
-  kernelFilterArray,
-} from '../../../src/socketcan/kernel-filter.js';
+import { CAN_RAW_FILTER_MAX } from '../../../src/can/linux-can.js';
+import { kernelFilterArray } from '../../../src/socketcan/kernel-filter.js';
+import { canIdFilter } from '../../support/can-id-filter.js';
 
 /** net/can/af_can.c: a filter matches when (can_id & mask) == (filter.can_id & mask). */
 function matches(filter: { id: number; mask: number }, canId: number): boolean {

@@ -73,7 +73,7 @@ describe('can_socket addon on a host (no CAN interface to bind)', () => {
     ['errMask', 0x20000000],
     ['batchSize', 0],
     ['batchSize', 1025],
-    ['rcvbufBytes', 1.5],
+    ['receiveBufferBytes', 1.5],
     ['filters', [1, 2]],
     ['filters', new Uint32Array(3)],
     ['filters', new Uint32Array(2 * 513)],

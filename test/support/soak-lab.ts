@@ -6,17 +6,17 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NetnsLab, Netns } from '../test/support/netns.js';
-import { JsonLinesPeer } from '../test/support/json-lines-peer.js';
-import { DaemonProcess, daemonEnv } from '../test/can/daemon-helpers.js';
-import type { AgentReport } from './soak-agent.js';
+import type { NetnsLab, Netns } from './netns.js';
+import { JsonLinesPeer } from './json-lines-peer.js';
+import { DaemonProcess, daemonEnv } from '../can/daemon-helpers.js';
+import type { AgentReport } from '../../bench/soak-agent.js';
 
 /** The repository root: the first directory up from here with a package.json. */
 export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above bench/soak-lab');
+    if (up === dir) throw new Error('no package.json above test/support/soak-lab');
     dir = up;
   }
   return dir;

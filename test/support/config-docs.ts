@@ -3,9 +3,9 @@
  * config/example.json are checked against these functions by test/unit/config/config-docs.test.ts,
  * so the docs cannot drift from the schema.
  */
-import { FORMATS } from './formats.js';
-import type { RawConfig } from './schema.js';
-import { configKeys } from './schema.js';
+import { FORMATS } from '../../src/config/formats.js';
+import type { RawConfig } from '../../src/config/schema.js';
+import { configKeys } from '../../src/config/schema.js';
 
 /** A config file holding every key at its default value (config/example.json). */
 export function exampleConfig(): RawConfig {
