@@ -60,7 +60,8 @@ export const ERROR_CATALOGUE = {
   ERR_CAN_OPEN: {
     exit: EX_UNAVAILABLE,
     from: 'ts',
-    description: 'the daemon cannot open the CAN interface (the cause carries errno and syscall)',
+    description:
+      'the CAN interface cannot be opened (CanSocket.start(); sysCode, errno and syscall from the addon)',
   },
   ERR_MULTICAST_SOCKET: {
     exit: EX_UNAVAILABLE,

@@ -4,8 +4,6 @@
  * stops reading, flushes what is queued (bounded) and logs the final statistics.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Bridge } from '../bridge/bridge.js';
@@ -13,7 +11,6 @@ import type { BridgeStats } from '../bridge/bridge.js';
 import { BUS_STATE_ERROR_MASK, BusStateWatch } from '../bridge/bus-state.js';
 import type { BridgeConfig } from '../config/bridge-config.js';
 import { createSourceFilter } from '../net/cidr.js';
-import { BridgeError, errorCode } from '../errors.js';
 import type { HealthSnapshot, MulticastSideState } from '../metrics/health.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MulticastBus } from '../multicast/multicast-bus.js';
@@ -24,34 +21,12 @@ import { CanSocket } from '../socketcan/can-socket.js';
 import type { CanSocketOptions } from '../socketcan/can-socket-options.js';
 import type { CanSocketLike } from '../socketcan/can-socket-like.js';
 
-/** What to do about the errno of a failed CAN open, for the one-line start-up error. */
-const OPEN_HINTS: Record<string, string> = {
-  EAFNOSUPPORT: 'this kernel has no SocketCAN: load the can and can_raw modules',
-  ENODEV: 'no such interface: list the CAN ones with `ip -br link show type can` / `type vcan`',
-  EPERM: 'not permitted',
-  EACCES: 'not permitted',
-};
-
-/**
- * The hint for a failed open. The kernel answers ENODEV both for a missing interface and for one
- * that is not CAN (net/can/raw.c raw_bind: `if (dev->type != ARPHRD_CAN) { err = -ENODEV; ...}`),
- * so `lo` would be reported as missing: look whether it exists.
- */
-function openHint(code: string | undefined, iface: string, exists: (name: string) => boolean) {
-  if (code === 'ENODEV' && exists(iface)) {
-    return `${iface} exists but is not a CAN interface: list the CAN ones with \`ip -br link show type can\` / \`type vcan\``;
-  }
-  return OPEN_HINTS[code ?? ''];
-}
-
 export interface DaemonDeps {
   logger: Logger;
   /** Default: the native `CanSocket`. */
   createCanSocket?: (options: CanSocketOptions, logger: Logger) => CanSocketLike;
   /** Default: `MulticastBus`. */
   createMulticast?: (options: MulticastBusOptions, deps: MulticastBusDeps) => MulticastBus;
-  /** Whether a network interface of this name exists; default: /sys/class/net/NAME. */
-  interfaceExists?: (name: string) => boolean;
 }
 
 export interface DaemonEvents {
@@ -108,7 +83,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly #root: Logger;
   readonly #createCanSocket: NonNullable<DaemonDeps['createCanSocket']>;
   readonly #createMulticast: NonNullable<DaemonDeps['createMulticast']>;
-  readonly #interfaceExists: NonNullable<DaemonDeps['interfaceExists']>;
   #can: CanSocketLike | null = null;
   #multicast: MulticastBus | null = null;
   #bridge: Bridge | null = null;
@@ -128,8 +102,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       deps.createCanSocket ?? ((options, logger) => new CanSocket(options, { logger }));
     this.#createMulticast =
       deps.createMulticast ?? ((options, busDeps) => new MulticastBus(options, busDeps));
-    this.#interfaceExists =
-      deps.interfaceExists ?? ((name) => existsSync(`/sys/class/net/${basename(name)}`));
   }
 
   /**
@@ -146,19 +118,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const can = this.#createCanSocket(canSocketOptions(config), this.#root);
     this.#can = can;
     try {
+      // CanSocket rejects with ERR_CAN_OPEN, its one-line message naming the interface and the fix.
       await can.start();
     } catch (err) {
       this.#can = null;
-      const reason = err instanceof Error ? err.message : String(err);
-      const hint = openHint(errorCode(err), config.can.interface, this.#interfaceExists);
-      const why = hint === undefined ? reason : `${reason} (${hint})`;
-      throw new BridgeError(
-        'ERR_CAN_OPEN',
-        `cannot open CAN interface ${config.can.interface}: ${why}`,
-        {
-          cause: err,
-        },
-      );
+      throw err;
     }
     const multicast = this.#createMulticast(multicastOptions(config), { logger: this.#root });
     this.#multicast = multicast;

@@ -20,10 +20,12 @@ import type {
 } from './can-socket-like.js';
 import { zeroCounters } from './can-socket-like.js';
 import { isInterfaceName } from '../net/interface-name.js';
+import type { LinkReader } from '../net/interface-reader.js';
 import { readSysfsLink } from '../net/interface-reader.js';
 import type { CancelTimer, Timers } from '../net/timers.js';
 import { systemTimers } from '../net/timers.js';
 import { CanInterfaceFollower } from './can-interface-follower.js';
+import { canOpenError } from './can-open-error.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
 import { rawCanSocketOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
@@ -47,6 +49,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   readonly #log: Logger;
   readonly #nowMs: () => number;
   readonly #channel: CanChannel;
+  readonly #readLink: LinkReader;
   #binding: NativeBinding | undefined;
   #handle: RawCanSocketHandle | null = null;
   #rxBytes = new Uint8Array(0);
@@ -78,13 +81,14 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     const timers = deps.timers ?? systemTimers;
     this.#timers = timers;
     this.#pollMs = options.interfacePollMs ?? 1000;
+    this.#readLink = deps.readLink ?? readSysfsLink;
     this.#log = (deps.logger ?? pino({ enabled: false })).child({
       component: 'can-socket',
       iface: options.interface,
     });
     this.#link = new CanInterfaceFollower(
       { interface: options.interface, pollMs: this.#pollMs },
-      { readLink: deps.readLink ?? readSysfsLink, timers, log: this.#log },
+      { readLink: this.#readLink, timers, log: this.#log },
       {
         open: () => this.#open(),
         lost: () => {
@@ -154,7 +158,9 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   /**
    * Opens the socket (synchronously: frames can be sent and received once this returns) and
    * starts watching the interface. Idempotent: every call returns the same promise, which rejects
-   * with the coded open error (ENODEV, EAFNOSUPPORT, ERR_CAN_ADDON, ...) or ERR_CAN_SOCKET_CLOSED.
+   * with ERR_CAN_OPEN (its message one line with the cause and a hint; `sysCode`/`errno`/`syscall`
+   * from the addon's error, e.g. ENODEV; the addon's or ERR_CAN_ADDON as `cause`) or with
+   * ERR_CAN_SOCKET_CLOSED.
    */
   start(): Promise<void> {
     if (this.#startPromise === null) {
@@ -162,7 +168,11 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
         this.#start();
         this.#startPromise = Promise.resolve();
       } catch (err) {
-        this.#startPromise = Promise.reject(asError(err));
+        this.#startPromise = Promise.reject(
+          errorCode(err) === 'ERR_CAN_SOCKET_CLOSED'
+            ? asError(err)
+            : canOpenError(this.interfaceName, err, (name) => this.#readLink(name) !== null),
+        );
       }
     }
     return this.#startPromise;

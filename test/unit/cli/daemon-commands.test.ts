@@ -100,11 +100,12 @@ describe('run', () => {
   /** `run` in-process on the real CanSocket and MulticastBus over the native-level fakes. */
   function daemonRun(
     openError: Error | null = null,
-    interfaceExists: (name: string) => boolean = (name) => name === 'lo',
+    /** Whether vcan0 exists (the fake's readLink finds it), for the open error's hint. */
+    vcan0Exists = true,
     extraArgs: string[] = [],
   ) {
     const kernel = new FakeKernel();
-    kernel.addInterface('vcan0');
+    if (vcan0Exists) kernel.addInterface('vcan0');
     kernel.openError = openError;
     const cans = fakeCanSocketFactory(kernel);
     const can = (): CanSocket => {
@@ -122,7 +123,6 @@ describe('run', () => {
         createLogger: logs.createLogger,
         daemonDeps: {
           createCanSocket: cans.factory,
-          interfaceExists,
           createMulticast: (options, deps) =>
             new MulticastBus(options, {
               ...deps,
@@ -187,7 +187,7 @@ describe('run', () => {
   // Issue 12: a script had no way to wait for readiness (the README's first cansend was lost).
   it('writes --ready-file once both sides are open and removes it at exit', async () => {
     const file = join(dir, 'ready');
-    const { run, ready } = daemonRun(null, undefined, ['--ready-file', file]);
+    const { run, ready } = daemonRun(null, true, ['--ready-file', file]);
     await waitUntil(ready);
     expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
     run.abort();
@@ -196,7 +196,7 @@ describe('run', () => {
   });
 
   it('exits 64 with one line when --ready-file cannot be written, closing what it opened', async () => {
-    const { run, can } = daemonRun(null, undefined, ['--ready-file', join(dir, 'no/such/dir')]);
+    const { run, can } = daemonRun(null, true, ['--ready-file', join(dir, 'no/such/dir')]);
     expect(await run.exit).toBe(64);
     expect(run.stderr()).toBe(
       `can-multicast-bridge run: cannot write --ready-file ${join(dir, 'no/such/dir')}: ENOENT\n`,
@@ -210,7 +210,7 @@ describe('run', () => {
       errno: -19,
       syscall: 'if_nametoindex',
     });
-    const { run } = daemonRun(err);
+    const { run } = daemonRun(err, false);
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: no such device: vcan0' +
@@ -225,7 +225,7 @@ describe('run', () => {
       errno: -19,
       syscall: 'bind',
     });
-    const { run } = daemonRun(err, (name) => name === 'vcan0');
+    const { run } = daemonRun(err, true);
     expect(await run.exit).toBe(69);
     expect(run.stderr()).toBe(
       'can-multicast-bridge run: cannot open CAN interface vcan0: bind: no such device' +

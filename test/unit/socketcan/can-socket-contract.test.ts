@@ -99,7 +99,12 @@ describe('CanSocket (what the relay relies on)', () => {
   it('rejects with the open error and emits error then close on destroy(err)', async () => {
     const err = Object.assign(new Error('if_nametoindex ENODEV vcan9'), { code: 'ENODEV' });
     kernel.openError = err;
-    await expect(open().start()).rejects.toBe(err);
+    // Coded where it happens (issue 10 §2): ERR_CAN_OPEN, the addon's error as its cause.
+    await expect(open().start()).rejects.toMatchObject({
+      code: 'ERR_CAN_OPEN',
+      sysCode: 'ENODEV',
+      cause: err,
+    });
     kernel.openError = null;
     const sock = open();
     const events: string[] = [];

@@ -263,7 +263,7 @@ describe('CanSocket policy (scripted native binding)', () => {
 
   it('with waitForInterface, starts gone when the interface is missing and opens it when it appears', async () => {
     kernel.interfaces.delete('vcanT');
-    await expect(open().start()).rejects.toMatchObject({ code: 'ENODEV' });
+    await expect(open().start()).rejects.toMatchObject({ code: 'ERR_CAN_OPEN', sysCode: 'ENODEV' });
     open({ waitForInterface: true });
     expect(sock.state).toBe('gone');
     kernel.addInterface('vcanT');

@@ -41,12 +41,24 @@ describe('can_socket addon on a host (no CAN interface to bind)', () => {
     expect(err.message).toContain(`nocan${process.pid % 10000}`);
   });
 
-  it('CanSocket.start() rejects with the coded error and stays closable', async () => {
+  it('CanSocket.start() rejects with ERR_CAN_OPEN carrying the system error, and stays closable', async () => {
     const sock = new CanSocket({ interface: 'lo' });
-    await expect(sock.start()).rejects.toThrow(
-      expect.objectContaining({
+    const err: unknown = await sock.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      name: 'BridgeError',
+      code: 'ERR_CAN_OPEN',
+      sysCode: expect.stringMatching(/^(EAFNOSUPPORT|ENODEV)$/) as unknown,
+      syscall: expect.stringMatching(/^(socket|bind)$/) as unknown,
+      cause: expect.objectContaining({
         code: expect.stringMatching(/^(EAFNOSUPPORT|ENODEV)$/) as unknown,
-      }),
+      }) as unknown,
+    });
+    // lo exists (sysfs), so an ENODEV from bind says it is not a CAN interface.
+    expect((err as Error).message).toMatch(
+      /^cannot open CAN interface lo: .+ \((lo exists but is not a CAN interface|this kernel has no SocketCAN)/,
     );
     expect(sock.state).toBe('idle');
     await sock.close();
