@@ -59,6 +59,8 @@ export interface AgentReport {
   rx: Record<string, RxStreamReport>;
   tx: Record<string, TxStreamReport>;
   rssBytes: number;
+  /** Frames the kernel dropped from the agent's own CAN receive queue (SO_RXQ_OVFL). */
+  rxKernelDrops: number;
 }
 
 const nowUs = (): number => Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -252,6 +254,7 @@ function main(): void {
           rx: {},
           tx: {},
           rssBytes: process.memoryUsage.rss(),
+          rxKernelDrops: socket.counters.rxKernelDrops,
         };
         for (const [k, s] of rx) {
           report.rx[String(k)] = s.report(cmd.ranges === true);
