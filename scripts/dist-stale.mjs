@@ -1,6 +1,9 @@
-// Whether dist/ is older than the sources (src/, test/, bench/): the scripts that run compiled JS
-// from dist/ (bench.mjs, soak.mjs, test-can.mjs, test-deploy.mjs) build first when it is, with
-// `buildIfStale`.
+// Whether dist/ is older than the sources (src/, test/, bench/), or the addon older than native/:
+// the scripts that run compiled JS from dist/ (bench.mjs, soak.mjs, test-can.mjs, test-deploy.mjs)
+// build first when it is, with `buildIfStale`; test.mjs rebuilds a stale addon with
+// `rebuildAddonIfStale`. `npm ci` builds the addon (the "install" script) but a pull that changes
+// native/src does not: an old addon then reads new option names as absent, which it treats as
+// "keep the kernel default", silently.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,11 +26,36 @@ export function distIsStale(root, marker = 'dist') {
   return !existsSync(join(root, marker)) || newest(join(root, 'dist')) < sources;
 }
 
+const ADDON = join('native', 'build', 'Release', 'can_socket.node');
+
+/** True when the addon is missing or older than its sources (native/src, binding.gyp). */
+export function addonIsStale(root) {
+  const addon = join(root, ADDON);
+  if (!existsSync(addon)) return true;
+  const sources = Math.max(
+    newest(join(root, 'native', 'src')),
+    statSync(join(root, 'native', 'binding.gyp')).mtimeMs,
+  );
+  return statSync(addon).mtimeMs < sources;
+}
+
+/** Rebuilds the addon (native/build.mjs) when `addonIsStale(root)`; false when that build failed. */
+export function rebuildAddonIfStale(root, { say = console.log } = {}) {
+  if (!addonIsStale(root)) return true;
+  say('the addon is missing or older than native/src: node native/build.mjs');
+  const res = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return res.status === 0;
+}
+
 /**
  * Runs `npm run build` in `root` when `distIsStale(root, marker)`, saying so through `say`; true
  * when dist/ is fresh or the build passed, false when it failed (the caller picks its exit code).
  */
 export function buildIfStale(root, { marker = 'dist', say = console.log } = {}) {
+  if (!rebuildAddonIfStale(root, { say })) return false;
   if (!distIsStale(root, marker)) return true;
   const t0 = Date.now();
   say('dist/ is missing or older than the sources: npm run build');

@@ -138,6 +138,12 @@ async function runVm(why) {
   done(status, 'vm');
 }
 
+// Renamed in issue 12: an old name would be ignored, the run not being what was asked for.
+const renamed = Object.keys(process.env).filter((k) => /^(CMB_VM_|CMB_CAN_MODE$)/.test(k));
+if (renamed.length > 0) {
+  console.error(`test-can: ${renamed.join(', ')} renamed CMBTEST_*; set that instead`);
+  process.exit(2);
+}
 const forced = process.env.CMBTEST_CAN_MODE;
 if (forced === 'skip') skip('CMBTEST_CAN_MODE=skip');
 if (process.env.CMBTEST_IN_VM === '1' || forced === 'native') {

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { rebuildAddonIfStale } from './dist-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, '.cache', 'test-results');
@@ -53,6 +54,10 @@ run('test dependencies', 'bash', ['scripts/install-test-deps.sh']);
 run('type check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 run('lint', 'npx', ['eslint', '.']);
 run('format', 'npx', ['prettier', '--check', '.']);
+// A pull that changed native/src without `npm ci` leaves an old addon behind: rebuild it.
+if (!rebuildAddonIfStale(root, { say: (msg) => console.log(`\n== addon: ${msg}`) })) {
+  failures.push('addon');
+}
 run('build', 'npm', ['run', '--silent', 'build']);
 const report = (name) => [
   '--reporter=default',

@@ -83,8 +83,11 @@ export interface CanSocketLike extends EventEmitter<CanSocketEvents> {
   readonly fdCapable: boolean;
   /** A snapshot of the counters. */
   readonly counters: CanSocketCounters;
-  /** Opens the socket; throws a coded error (e.g. ENODEV, EAFNOSUPPORT). */
-  /** Opens; idempotent, the same promise every call; rejects with the coded open error. */
+  /**
+   * Opens; idempotent, the same promise every call. Rejects with a `BridgeError` coded
+   * `ERR_CAN_OPEN` (sysCode/errno/syscall of the failed call, its error as `cause`): the daemon
+   * passes it on as it is (exit 69), so an implementation must not reject with a bare errno error.
+   */
   start(): Promise<void>;
   /** Queues a frame; false when it was dropped at once (the 'drop' event says why). */
   send(frame: CanFrame): boolean;

@@ -26,6 +26,12 @@ set -uo pipefail
 {
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT=$(cd "$HERE/../.." && pwd)
+# The knobs were CMB_VM_* and CMB_CAN_MODE before issue 12 renamed them: an old name set would
+# otherwise be ignored here (CMB_VM_ACCEL=kvm quietly giving TCG) and passed to the guest.
+for old in $(compgen -e | grep -E '^(CMB_VM_|CMB_CAN_MODE$)'); do
+  echo "vm: $old was renamed CMBTEST_${old#CMB_}; set that instead" >&2
+  exit 125
+done
 TIMEOUT=${CMBTEST_VM_TIMEOUT:-900}
 MEM=${CMBTEST_VM_MEM:-2048}
 SMP=${CMBTEST_VM_SMP:-2}
