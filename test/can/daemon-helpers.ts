@@ -156,3 +156,17 @@ export async function cansendIn(
 export function sorted(texts: readonly string[]): string[] {
   return [...texts].sort();
 }
+
+/** 20 frames per bus, ids distinct per bus: classic, extended, remote and FD. */
+export function framesFor(bus: number): string[] {
+  const texts: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    texts.push(`${(0x100 * (bus + 1) + i).toString(16).toUpperCase()}#0${i}`);
+    texts.push(
+      `${(0x1000000 * (bus + 1) + i).toString(16).toUpperCase().padStart(8, '0')}#DEADBEEF`,
+    );
+    texts.push(`${(0x100 * (bus + 1) + 0x10 + i).toString(16).toUpperCase()}#R${i + 1}`);
+    texts.push(`${(0x100 * (bus + 1) + 0x20 + i).toString(16).toUpperCase()}##1${'AB'.repeat(12)}`);
+  }
+  return texts;
+}

@@ -13,26 +13,19 @@ import type { FrameJson } from '../support/frame-json.js';
 import { frameFromJson } from '../support/frame-json.js';
 import { formatFrameString } from '../../src/frame-string.js';
 import { skipReason } from './can-helpers.js';
-import { addVcanIn, cansendIn, NsCandump, sorted, startDaemon } from './daemon-helpers.js';
+import {
+  addVcanIn,
+  cansendIn,
+  framesFor,
+  NsCandump,
+  sorted,
+  startDaemon,
+} from './daemon-helpers.js';
 import type { DaemonProcess } from './daemon-helpers.js';
 
 const skip = skipReason() !== null;
 const GROUP = '239.74.163.2';
 const BUSES = ['vcanx', 'vcany', 'vcanz'] as const;
-
-/** 20 frames per bus, ids distinct per bus: classic, extended, remote and FD. */
-function framesFor(bus: number): string[] {
-  const texts: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    texts.push(`${(0x100 * (bus + 1) + i).toString(16).toUpperCase()}#0${i}`);
-    texts.push(
-      `${(0x1000000 * (bus + 1) + i).toString(16).toUpperCase().padStart(8, '0')}#DEADBEEF`,
-    );
-    texts.push(`${(0x100 * (bus + 1) + 0x10 + i).toString(16).toUpperCase()}#R${i + 1}`);
-    texts.push(`${(0x100 * (bus + 1) + 0x20 + i).toString(16).toUpperCase()}##1${'AB'.repeat(12)}`);
-  }
-  return texts;
-}
 
 // Generous: the VM runs everything 10-50x slower than a host, more when it shares the CPUs.
 describe.skipIf(skip)('three bridges on three buses', { timeout: 300_000 }, () => {
