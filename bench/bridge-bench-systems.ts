@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { processCpuTicks, udpPortBound, udpSocketDrops } from './bridge-bench-proc.js';
@@ -93,6 +94,9 @@ class BridgeProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     await this.exited;
     clearTimeout(timer);
+    const dump = process.env.CMBTEST_BENCH_DUMP;
+    if (dump !== undefined)
+      writeFileSync(`${dump}.${this.label}.log`, `${this.lines.join('\n')}\n${this.stderr}`);
   }
 }
 

@@ -40,6 +40,9 @@
  *                         1000 entries then overflow: frames lost before any system saw them
  *   --host-load "a b c"   the host's load average, for the report (the host side sets it)
  *
+ * Environment: CMBTEST_BENCH_DUMP=PREFIX writes each bridge process's output (stdout lines, then
+ * stderr) to PREFIX.A.log and PREFIX.B.log when it stops, e.g. with --daemon-node-arg=--trace-gc.
+ *
  * Progress (one line per step) goes to stderr, the tables to stdout. Exit status 0 when every
  * system ran, 1 when one failed (the others are still reported).
  */
