@@ -54,8 +54,8 @@ export function canSocketOptions(config: BridgeConfig): CanSocketOptions {
     // Other programs on this CAN interface see what we write; we do not read it back (no loop).
     loopback: true,
     receiveOwnMessages: false,
-    receiveBufferBytes:
-      config.can.receiveBufferBytes > 0 ? config.can.receiveBufferBytes : undefined,
+    // 0 (the kernel's default) passes through: CanSocket's own default is for `undefined` only.
+    receiveBufferBytes: config.can.receiveBufferBytes,
     timestamps: true,
     channel: config.sender.id,
     txQueueLimit: config.txQueue.size,
@@ -72,7 +72,7 @@ export function multicastOptions(config: BridgeConfig): MulticastBusOptions {
     interface: m.interface === '' ? null : m.interface,
     hopLimit: m.hopLimit,
     loopback: m.loopback,
-    receiveBufferBytes: m.receiveBufferBytes > 0 ? m.receiveBufferBytes : undefined,
+    receiveBufferBytes: m.receiveBufferBytes,
     interfaceCheckIntervalMs: m.interfaceCheckMs,
   };
 }

@@ -30,7 +30,10 @@ export interface MulticastBusOptions {
   interface?: string | null;
   /** IPv4 TTL / IPv6 hop limit, 0..255, default 1. */
   hopLimit?: number;
-  /** Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB. */
+  /**
+   * Receive buffer to ask the kernel for, in bytes (capped by net.core.rmem_max); default 8 MiB;
+   * 0 keeps the kernel's default (net.core.rmem_default).
+   */
   receiveBufferBytes?: number;
   /**
    * Bind the receive socket to the group address so only this group's datagrams arrive (default:

@@ -207,10 +207,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     if (!Number.isInteger(hopLimit) || hopLimit < 0 || hopLimit > 255) {
       throw new MulticastError('ERR_INVALID_OPTION', `hop limit must be 0..255, got ${hopLimit}`);
     }
-    if (!Number.isInteger(receiveBuffer) || receiveBuffer <= 0) {
+    if (!Number.isInteger(receiveBuffer) || receiveBuffer < 0) {
       throw new MulticastError(
         'ERR_INVALID_OPTION',
-        'receive buffer size must be a positive integer',
+        'receive buffer size must be an integer >= 0 (0: the kernel default)',
       );
     }
     if (!Number.isInteger(checkMs) || checkMs < 0) {

@@ -114,7 +114,8 @@ export function connectSocket(tx: UdpSocket, port: number, address: string): Err
 /**
  * Asks for the receive buffer; Linux silently caps SO_RCVBUF at net.core.rmem_max (and doubles it
  * for bookkeeping, socket(7)), so the granted size is read back. Halves the request on error.
- * Returns the granted size in bytes (0 when it cannot be read).
+ * Returns the granted size in bytes (0 when it cannot be read). A request of 0 sets nothing: the
+ * kernel's default stays (SO_RCVBUF 0 would ask for its minimum instead, socket(7)).
  */
 export function setReceiveBuffer(
   rx: UdpSocket,
@@ -123,6 +124,7 @@ export function setReceiveBuffer(
   warnIfCapped: boolean,
   force: ForceReceiveBuffer | null = null,
 ): number {
+  if (requested === 0) return Math.max(0, grantedReceiveBuffer(rx));
   let size = requested;
   for (;;) {
     try {

@@ -27,6 +27,6 @@ describe('multicastOptions', () => {
       }),
     );
     expect(opts).toMatchObject({ interface: 'eth1', interfaceCheckIntervalMs: 0 });
-    expect(opts.receiveBufferBytes).toBeUndefined();
+    expect(opts.receiveBufferBytes).toBe(0);
   });
 });

@@ -118,6 +118,20 @@ describe('MulticastBus', () => {
     await bus.close();
   });
 
+  it('keeps the kernel default receive buffer for 0 (SO_RCVBUF 0 would be its minimum) and does not warn', async () => {
+    const lines: { level: number }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (s: string) => lines.push(JSON.parse(s) as { level: number }) },
+    );
+    const { bus, rx } = setup({ receiveBufferBytes: 0 }, { logger });
+    await bus.start();
+    expect(rx().recvBufferSize).toBe(212992);
+    expect(bus.info?.receiveBufferBytes).toBe(212992 / 2);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    await bus.close();
+  });
+
   it.each([
     ['10.0.0.1', 'ERR_INVALID_GROUP'],
     ['240.0.0.1', 'ERR_INVALID_GROUP'],
@@ -135,7 +149,8 @@ describe('MulticastBus', () => {
   it.each([
     [{ port: 70000 }, 'ERR_INVALID_OPTION'],
     [{ hopLimit: 256 }, 'ERR_INVALID_OPTION'],
-    [{ receiveBufferBytes: 0 }, 'ERR_INVALID_OPTION'],
+    [{ receiveBufferBytes: -1 }, 'ERR_INVALID_OPTION'],
+    [{ receiveBufferBytes: 1.5 }, 'ERR_INVALID_OPTION'],
     [{ interface: 'nope0' }, 'ERR_UNKNOWN_INTERFACE'],
   ])('rejects options %o with %s', async (options, code) => {
     const { bus } = setup(options);
