@@ -9,6 +9,7 @@ import type { UdpSocket } from '../../src/multicast/udp-socket.js';
 import { setReceiveBuffer } from '../../src/multicast/open-sockets.js';
 
 const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
 const requested = 2 * rmemMax;
 const isRoot = process.getuid?.() === 0;
 const sockets: UdpSocket[] = [];
@@ -57,5 +58,14 @@ describe('multicast receive buffer', () => {
     expect(granted).toBe(rmemMax);
     expect(lines().filter((l) => l.level === 40)).toHaveLength(1);
     expect(lines().some((l) => l.msg === 'SO_RCVBUFFORCE not allowed')).toBe(true);
+  });
+
+  it('0 keeps the kernel default (net.core.rmem_default), with no warning', () => {
+    const { logger, lines } = capture();
+    const granted = setReceiveBuffer(socket(), 0, logger, true, forceNativeReceiveBuffer);
+    // The kernel starts a socket at rmem_default and reports it as it is; the granted size is in
+    // the unit of a request (what SO_RCVBUF would double to that), as for every other size here.
+    expect(granted).toBe(Math.floor(rmemDefault / 2));
+    expect(lines().filter((l) => l.level === 40)).toEqual([]);
   });
 });
