@@ -121,7 +121,7 @@ export const FORMATS = {
   },
   'cmb-multicast-group': {
     describe: () =>
-      'an IPv4 multicast address (224.0.0.0/4), an IPv6 multicast address (ff00::/8), or "none" (unicast peers only)',
+      'an IPv4 multicast address (224.0.0.0/4) or an IPv6 multicast address (ff00::/8), or "none" for unicast peers only',
     check: (v) =>
       typeof v === 'string' && (v === 'none' || isMulticastAddress(v)) ? undefined : '',
     fromString: identity,

@@ -261,7 +261,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#transmit(frame, (err) =>
         err === null
           ? resolve()
-          : reject(new MulticastError('ERR_MULTICAST_SEND', 'cannot send to the group', err)),
+          : reject(new MulticastError('ERR_MULTICAST_SEND', 'cannot send the datagram', err)),
       );
     });
   }

@@ -70,7 +70,7 @@ export class PeerResolver {
     }
     if (this.#closed) return;
     if (addresses.length === 0) {
-      this.#deps.failed(name, new Error(`no IPv${this.#family} address`));
+      this.#deps.failed(name, `no IPv${this.#family} address`);
       return;
     }
     const key = addresses.join(' ');
