@@ -2,7 +2,6 @@
 // and in Prometheus, on the fake endpoints.
 import { describe, expect, it } from 'vitest';
 import { Bridge } from '../../../src/bridge/bridge.js';
-import type { BridgeStats } from '../../../src/bridge/bridge.js';
 import { makeFrame } from '../../../src/frame.js';
 import { createBridgeMetrics } from '../../../src/metrics/bridge-metrics.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
@@ -33,7 +32,7 @@ describe('per-peer counters', () => {
     expect(kernel.writtenFrames().map((f) => f.arbitrationId)).toEqual([2]);
     expect([peerA.sent.length, peerB.sent.length]).toEqual([1, 1]);
 
-    const stats = bridge.stats() as BridgeStats;
+    const stats = bridge.stats();
     expect(stats.multicast.peers).toMatchObject([
       { peer: '10.2.0.5', sent: 1, received: 0, lastSeen: null },
       { peer: '10.3.0.6:43200', sent: 1, received: 1 },
