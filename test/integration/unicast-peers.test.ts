@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_GROUP_IPV4 } from '../../src/multicast/defaults.js';
+import { DEFAULT_GROUP_IPV4, DEFAULT_GROUP_IPV6 } from '../../src/multicast/defaults.js';
 import { JsonLinesPeer } from '../support/json-lines-peer.js';
 import { ip, NetnsLab, netnsSkipReason } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
@@ -305,5 +305,71 @@ describe.skipIf(skip)('unicast peers across a router that does not forward multi
     expect((await peerStats(a))[0]?.address).toBe(ADDR.p2);
     expect(b.all('frame').map((e) => (e.frame as FrameJson).arbitration_id)).toEqual([0x401]);
     await Promise.all([a.quit(), b.quit(), p2.quit()]);
+  });
+});
+
+describe.skipIf(skip)('unicast peers over IPv6 on one link', () => {
+  const lab = skip ? null : new NetnsLab('upv');
+  const running: JsonLinesPeer[] = [];
+  let nsA: Netns;
+  let nsB: Netns;
+  let ifA: string;
+
+  beforeAll(async () => {
+    if (lab === null) return;
+    nsA = await lab.createNamespace();
+    nsB = await lab.createNamespace();
+    [ifA] = await lab.addVethPair(nsA, { ipv6: 'fd82::1/64' }, nsB, { ipv6: 'fd82::2/64' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.quit().catch(() => undefined)));
+    await lab?.destroy();
+  });
+
+  it("takes a peer's unicast, and its group datagrams once (the IPv6 filter keeps the group off the unicast socket)", async () => {
+    const a = new JsonLinesPeer(
+      'node peer A',
+      lab!.spawn(nsA, process.execPath, [
+        NODE_PEER,
+        JSON.stringify({ group: DEFAULT_GROUP_IPV6, interface: ifA, peers: ['[fd82::2]'] }),
+      ]),
+    );
+    running.push(a);
+    await a.waitFor('ready');
+    const p = new JsonLinesPeer(
+      'python-can on B',
+      lab!.spawn(nsB, PYTHON, [fixturePath('python-can-peer.py'), '--group', DEFAULT_GROUP_IPV6]),
+    );
+    running.push(p);
+    await p.waitFor('ready');
+    // From the peer's address: once by its group, once by unicast (a peer-only send).
+    p.command({ cmd: 'send', frames: [frame(0x601, 'py')] });
+    const res = await lab!.run(nsB, process.execPath, [
+      BIN,
+      'send',
+      '-g',
+      'none',
+      '--peer',
+      '[fd82::1]',
+      '--channel',
+      'uni',
+      '602#02',
+    ]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const frames = await a.waitForCount('frame', 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ids(a.all('frame').map((e) => e.frame as FrameJson))).toEqual([0x601, 0x602]);
+    const from = a.events.length;
+    a.command({ cmd: 'stats' });
+    const stats = (await a.waitFor('stats', { from })).stats as {
+      dropped: Record<string, number>;
+      peers: PeerStatsJson[];
+    };
+    expect(stats.dropped).toEqual({});
+    expect(stats.peers).toMatchObject([{ peer: '[fd82::2]', address: 'fd82::2', received: 1 }]);
+    expect(frames).toHaveLength(2);
+    await Promise.all([a.quit(), p.quit()]);
   });
 });
