@@ -31,6 +31,7 @@ import { MAX_DATAGRAM_BYTES } from '../protocol/wire-keys.js';
 import { systemTimers } from '../net/timers.js';
 import type { Timers } from '../net/timers.js';
 import { FrameQueue } from './frame-queue.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { readSysfsLink } from '../net/interface-reader.js';
 import { MulticastError } from './multicast-error.js';
 import { MulticastSockets } from './multicast-sockets.js';
@@ -69,6 +70,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #clock: () => number;
   readonly #sockets: MulticastSockets;
   readonly #sendQueue: SendQueue;
+  readonly #warnings: RateLimitedLog;
   readonly #deps: MulticastBusDeps;
   /** The unicast peers; null without (set by `start()`). */
   #peers: PeerLinks | null = null;
@@ -84,7 +86,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #startPromise: Promise<void> | null = null;
   #closePromise: Promise<void> | null = null;
   readonly #queues = new Set<FrameQueue<ReceivedFrame>>();
-  readonly #lastWarn = new Map<string, { at: number; suppressed: number }>();
   readonly #stats: MulticastBusStats = {
     datagrams: 0,
     received: 0,
@@ -116,6 +117,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#timers = deps.timers ?? systemTimers;
     this.#clock = deps.clock ?? wallClockSeconds(this.#timers);
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
+    this.#warnings = new RateLimitedLog(this.#log, {
+      intervalMs: WARN_INTERVAL_MS,
+      now: () => this.#timers.now(),
+    });
     const warn = (key: string, fields: Record<string, unknown>, msg: string): void =>
       this.#warn(key, fields, msg);
     this.#sendQueue = new SendQueue({
@@ -374,16 +379,9 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
 
-  /** Warns at most once per 5 s per `key`, saying how many were suppressed. */
+  /** Warns at most once per 5 s per `key`; the next line says how many were suppressed. */
   #warn(key: string, fields: Record<string, unknown>, msg: string): void {
-    const now = this.#timers.now();
-    const last = this.#lastWarn.get(key);
-    if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#lastWarn.set(key, { at: now, suppressed: 0 });
-    this.#log.warn({ ...fields, suppressed: last?.suppressed ?? 0 }, msg);
+    this.#warnings.warn(key, fields, msg);
   }
 
   /**
