@@ -76,6 +76,14 @@ export function planPeers(o: MulticastBusOptions): PeerPlan | null {
     }
     return null;
   }
+  if (o.bindGroup === false && group !== NO_GROUP) {
+    // A group socket on the wildcard address would take unicast too, from anyone, past the
+    // peer check: only one socket of those sharing the port gets each unicast datagram.
+    throw new MulticastError(
+      'ERR_INVALID_OPTION',
+      'peers need the group socket bound to the group',
+    );
+  }
   const peers = texts.map((text) => {
     try {
       return parsePeer(text);

@@ -155,6 +155,7 @@ describe('MulticastBus peers', () => {
     [{ group: GROUP, port: 0, peers: ['10.0.0.1'] }, 'needs a port when the bus port is 0'],
     [{ group: GROUP, peers: ['10.0.0.1:x'] }, 'invalid peer "10.0.0.1:x"'],
     [{ group: GROUP, peers: ['x'], peerResolveMs: 0 }, 'peer resolve interval'],
+    [{ group: GROUP, bindGroup: false, peers: ['10.0.0.1'] }, 'bound to the group'],
   ])('refuses %j with ERR_INVALID_OPTION, opening nothing', async (options, message) => {
     const { bus, sockets } = setup(options);
     await expect(bus.start()).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
