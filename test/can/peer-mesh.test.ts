@@ -47,9 +47,10 @@ describe.skipIf(skip)('three sites in a full mesh of peers', { timeout: 300_000 
     for (const site of SITES) {
       const ns = await lab!.createNamespace();
       sites.push(ns);
-      await lab!.addVethPair(ns, { ipv4: `${address(site)}/24` }, router, {
-        ipv4: `10.90.${site}.254/24`,
-      });
+      // The router's ends get their address here: addVethPair would also add a multicast route
+      // per link, and a namespace takes one 224.0.0.0/4 route only.
+      const [, routerEnd] = await lab!.addVethPair(ns, { ipv4: `${address(site)}/24` }, router, {});
+      await ip(['-n', router.name, 'addr', 'add', `10.90.${site}.254/24`, 'dev', routerEnd]);
       await ip(['-n', ns.name, 'route', 'add', 'default', 'via', `10.90.${site}.254`]);
       await addVcanIn(ns, `vcanm${site}`);
     }
