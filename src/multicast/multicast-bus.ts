@@ -8,42 +8,27 @@
  * (native-udp-socket.ts).
  */
 import { EventEmitter } from 'node:events';
-import { networkInterfaces as osNetworkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
-import { decodeDatagram } from '../protocol/decode-datagram.js';
-import { encodeFrameInto } from '../protocol/encode-frame.js';
-import {
-  DEFAULT_GROUP_IPV6,
-  DEFAULT_HOP_LIMIT,
-  DEFAULT_PORT,
-  DEFAULT_RECEIVE_BUFFER_BYTES,
-} from './defaults.js';
-import {
-  DEFAULT_INTERFACE_CHECK_INTERVAL_MS,
-  grouplessInfo,
-  NO_GROUP,
-  planPeers,
-  validateBusOptions,
-} from './bus-options.js';
-import { MAX_DATAGRAM_BYTES } from '../protocol/wire-keys.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { systemTimers } from '../net/timers.js';
 import type { Timers } from '../net/timers.js';
-import { FrameQueue } from './frame-queue.js';
-import { RateLimitedLog } from '../log/rate-limited-log.js';
-import { readSysfsLink } from '../net/interface-reader.js';
-import { MulticastError } from './multicast-error.js';
-import { MulticastSockets } from './multicast-sockets.js';
-import { attachNativeEchoFilter, forceNativeReceiveBuffer } from './native-socket-options.js';
-import { createNativeUdpSocket } from './native-udp-socket.js';
+import { wallClockSeconds } from '../net/wall-clock.js';
+import { decodeDatagram } from '../protocol/decode-datagram.js';
+import { encodeFrameInto } from '../protocol/encode-frame.js';
+import { MAX_DATAGRAM_BYTES } from '../protocol/wire-keys.js';
+import { grouplessInfo, NO_GROUP, planPeers, validateBusOptions } from './bus-options.js';
 import { createBusPeers } from './bus-peers.js';
+import { createBusSockets } from './bus-sockets.js';
+import { DEFAULT_PORT } from './defaults.js';
+import { FrameQueue } from './frame-queue.js';
+import { MulticastError } from './multicast-error.js';
+import type { MulticastSockets } from './multicast-sockets.js';
 import type { PeerLinks } from './peer-links.js';
 import { allDone, SendQueue } from './send-queue.js';
 import type { SendDone } from './send-queue.js';
-import { wallClockSeconds } from '../net/wall-clock.js';
 import type { DatagramSink } from './udp-socket.js';
-
 import type {
   DatagramSource,
   MulticastBusDeps,
@@ -136,39 +121,15 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       },
       after: (ms, fn) => this.#timers.after(ms, fn),
     });
-    this.#sockets = new MulticastSockets(
-      {
-        group: options.group ?? DEFAULT_GROUP_IPV6,
-        port: options.port ?? DEFAULT_PORT,
-        interface: options.interface ?? null,
-        hopLimit: options.hopLimit ?? DEFAULT_HOP_LIMIT,
-        loopback: this.#loopback,
-        receiveBufferRequestedBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
-        bindGroup: options.bindGroup ?? process.platform === 'linux',
-        checkIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS,
-      },
-      {
-        factory: deps.socketFactory ?? createNativeUdpSocket,
-        networkInterfaces: deps.networkInterfaces ?? osNetworkInterfaces,
-        readLink: deps.readLink ?? readSysfsLink,
-        timers: this.#timers,
-        attachEchoFilter:
-          deps.attachEchoFilter === undefined ? attachNativeEchoFilter : deps.attachEchoFilter,
-        forceReceiveBuffer:
-          deps.forceReceiveBuffer === undefined
-            ? forceNativeReceiveBuffer
-            : deps.forceReceiveBuffer,
-        log: this.#log,
-        warn,
-        sink: this.#sink,
-        onReceiveError: (err) => {
-          if (this.#state !== 'open') return;
-          this.#stats.receiveErrors++;
-          this.#warn('receive', { err }, 'multicast receive socket error');
-        },
-        onSendTarget: (target) => this.#sendQueue.setTarget(target),
-      },
-    );
+    this.#sockets = createBusSockets(options, deps, {
+      timers: this.#timers,
+      log: this.#log,
+      warn,
+      sink: this.#sink,
+      stats: this.#stats,
+      isOpen: () => this.#state === 'open',
+      onSendTarget: (target) => this.#sendQueue.setTarget(target),
+    });
   }
 
   /** Group, port, interface and buffer sizes in effect; null before `start()` resolved. */
