@@ -148,6 +148,11 @@ export const ERROR_CATALOGUE = {
     from: 'ts',
     description: 'a source network is not CIDR notation (rethrown as ERR_CONFIG)',
   },
+  ERR_PEER: {
+    exit: EX_SOFTWARE,
+    from: 'ts',
+    description: 'a unicast peer is not HOST[:PORT] (rethrown as ERR_CONFIG or ERR_USAGE)',
+  },
   ERR_OUT_OF_RANGE: {
     exit: EX_SOFTWARE,
     from: 'both',

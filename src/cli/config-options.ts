@@ -28,6 +28,7 @@ export const CONFIG_OPTIONS_HELP = `Configuration (later wins: defaults, the fil
   -p, --port N           multicast.port
   -i, --interface NAME   multicast.interface (network interface)
       --hop-limit N      multicast.hopLimit
+      --peer HOST[:PORT] multicast.peers: a unicast peer (repeatable; replaces the file's list)
       --sender-id ID     sender.id
       --log-level LEVEL  log.level (fatal, error, warn, info, debug, trace, silent)
   -h, --help             show this help`;
@@ -38,8 +39,8 @@ interface ConfigValues {
 }
 
 /** The config key overrides the options ask for, as `loadConfig` takes them. */
-export function configOverrides(values: ConfigValues): Record<string, string> {
-  const overrides: Record<string, string> = {};
+export function configOverrides(values: ConfigValues): Record<string, string | string[]> {
+  const overrides: Record<string, string | string[]> = {};
   for (const text of values.set ?? []) {
     const eq = text.indexOf('=');
     if (eq <= 0)
@@ -49,6 +50,8 @@ export function configOverrides(values: ConfigValues): Record<string, string> {
   for (const [option, key] of Object.entries(KEY_OF_OPTION)) {
     const value = values[option];
     if (typeof value === 'string') overrides[key] = value;
+    // A repeatable option (--peer): the list as given, each item checked by the key's format.
+    else if (Array.isArray(value)) overrides[key] = value.map(String);
   }
   return overrides;
 }

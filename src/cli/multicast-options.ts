@@ -1,5 +1,5 @@
 /**
- * The multicast options every command takes (-g, -p, -i, --hop-limit), each standing for a config
+ * The multicast options every command takes (-g, -p, -i, --hop-limit, --peer), each standing for a config
  * key: `run` and `check-config` hand them to `loadConfig` as overrides, `dump` and `send` check them
  * here against the same key's format and limits (config/schema.ts), so a value is valid for all
  * commands or for none.
@@ -17,6 +17,7 @@ export const MULTICAST_KEY_OPTIONS = {
   port: { type: 'string', short: 'p' },
   interface: { type: 'string', short: 'i' },
   'hop-limit': { type: 'string' },
+  peer: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export type MulticastKeyOption = keyof typeof MULTICAST_KEY_OPTIONS;
@@ -27,15 +28,17 @@ export const KEY_OF_MULTICAST_OPTION = {
   port: 'multicast.port',
   interface: 'multicast.interface',
   'hop-limit': 'multicast.hopLimit',
+  peer: 'multicast.peers',
 } as const satisfies Record<MulticastKeyOption, string>;
 
 /**
  * The value of `--option text`, read and checked as its config key's value would be; undefined
- * when the option is absent. Throws a UsageError naming the option and what it takes.
+ * when the option is absent. A repeatable option (`--peer`) gives a list, each item one value.
+ * Throws a UsageError naming the option and what it takes.
  */
 export function multicastOptionValue(
   option: MulticastKeyOption,
-  text: string | undefined,
+  text: string | readonly string[] | undefined,
 ): unknown {
   if (text === undefined) return undefined;
   const spec = configKeys().find((k) => k.key === KEY_OF_MULTICAST_OPTION[option]);
@@ -43,9 +46,10 @@ export function multicastOptionValue(
     throw new BridgeError('ERR_SCHEMA', `no config key ${KEY_OF_MULTICAST_OPTION[option]}`);
   }
   const format: FormatSpec = FORMATS[spec.format];
-  const value = format.fromString(text);
+  const value = typeof text === 'string' ? format.fromString(text) : [...text];
   const why = format.check(value, spec);
   if (why === undefined) return value;
   const reason = why === '' ? '' : ` (${why})`;
-  throw new UsageError(`--${option} must be ${format.describe(spec)}${reason}, got "${text}"`);
+  const got = typeof text === 'string' ? text : text.join('", "');
+  throw new UsageError(`--${option} must be ${format.describe(spec)}${reason}, got "${got}"`);
 }

@@ -26,13 +26,16 @@ export const MULTICAST_OPTIONS = {
 
 /** Help text for MULTICAST_OPTIONS, shared by every command's --help. */
 export const MULTICAST_OPTIONS_HELP = `Multicast options:
-  -g, --group ADDR       multicast group, IPv4 or IPv6
+  -g, --group ADDR       multicast group, IPv4 or IPv6, or "none" (peers only)
                          (default ${DEFAULT_GROUP_IPV6}, python-can's default)
   -4, --ipv4             use python-can's IPv4 group ${DEFAULT_GROUP_IPV4}
   -p, --port N           UDP port (default ${DEFAULT_PORT})
   -i, --interface NAME   network interface to send on (dump: also to join on)
                          (default: the kernel's choice)
       --hop-limit N      IPv4 TTL / IPv6 hop limit, 0..255 (default ${DEFAULT_HOP_LIMIT}: this link only)
+      --peer HOST[:PORT] unicast peer where multicast does not reach (repeatable): sent to
+                         as well as the group, and unicast is accepted from peers only;
+                         HOST is an IPv4 address, [IPv6] or a DNS name (port: --port)
   -h, --help             show this help`;
 
 /**
@@ -93,6 +96,7 @@ interface MulticastValues {
   port?: string;
   interface?: string;
   'hop-limit'?: string;
+  peer?: string[];
 }
 
 /** MulticastBus options from the shared command-line options. */
@@ -105,10 +109,12 @@ export function multicastBusOptions(values: MulticastValues): MulticastBusOption
   const port = multicastOptionValue('port', values.port) as number | undefined;
   const iface = multicastOptionValue('interface', values.interface) as string | undefined;
   const hopLimit = multicastOptionValue('hop-limit', values['hop-limit']) as number | undefined;
+  const peers = multicastOptionValue('peer', values.peer) as string[] | undefined;
   return {
     group: group ?? (values.ipv4 === true ? DEFAULT_GROUP_IPV4 : DEFAULT_GROUP_IPV6),
     port: port ?? DEFAULT_PORT,
     interface: iface ?? null,
     hopLimit: hopLimit ?? DEFAULT_HOP_LIMIT,
+    ...(peers === undefined ? {} : { peers }),
   };
 }

@@ -35,6 +35,9 @@ export interface BridgeConfig {
     readonly allowSources: readonly Cidr[];
     /** 0: no periodic check of the network interface. */
     readonly interfaceCheckMs: number;
+    /** Unicast peers, HOST[:PORT] as written (src/multicast/peer-address.ts). */
+    readonly peers: readonly string[];
+    readonly peerResolveMs: number;
   };
   readonly sender: {
     /** The effective id: as configured, or derived from host name and CAN interface. */
@@ -63,7 +66,11 @@ export function toRawConfig(cfg: BridgeConfig): RawConfig {
   });
   return {
     can: { ...cfg.can },
-    multicast: { ...cfg.multicast, allowSources: cfg.multicast.allowSources.map((c) => c.text) },
+    multicast: {
+      ...cfg.multicast,
+      allowSources: cfg.multicast.allowSources.map((c) => c.text),
+      peers: [...cfg.multicast.peers],
+    },
     sender: { id: cfg.sender.id, ignore: [...cfg.sender.ignore] },
     toMulticast: direction(cfg.toMulticast),
     toCan: direction(cfg.toCan),

@@ -11,6 +11,7 @@ import { CAN_FILTER_SYNTAX, CanFilterSyntaxError, parseCanFilter } from '../can/
 import { CAN_RAW_FILTER_MAX } from '../can/linux-can.js';
 import { CidrSyntaxError, parseCidr } from '../net/cidr.js';
 import { INTERFACE_NAME_TEXT, interfaceNameProblem } from '../net/interface-name.js';
+import { PEER_SYNTAX, parsePeer, PeerSyntaxError } from '../multicast/peer-address.js';
 import { SENDER_ID_MAX_LENGTH } from './sender-id.js';
 
 /** The limits a schema item may carry next to its format. */
@@ -64,7 +65,11 @@ function failure(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (err) {
-    if (err instanceof CanFilterSyntaxError || err instanceof CidrSyntaxError) {
+    if (
+      err instanceof CanFilterSyntaxError ||
+      err instanceof CidrSyntaxError ||
+      err instanceof PeerSyntaxError
+    ) {
       return `${JSON.stringify(err.text)}: ${err.reason}`;
     }
     return err instanceof Error ? err.message : String(err);
@@ -116,8 +121,9 @@ export const FORMATS = {
   },
   'cmb-multicast-group': {
     describe: () =>
-      'an IPv4 multicast address (224.0.0.0/4) or an IPv6 multicast address (ff00::/8)',
-    check: (v) => (typeof v === 'string' && isMulticastAddress(v) ? undefined : ''),
+      'an IPv4 multicast address (224.0.0.0/4) or an IPv6 multicast address (ff00::/8), or "none" for unicast peers only',
+    check: (v) =>
+      typeof v === 'string' && (v === 'none' || isMulticastAddress(v)) ? undefined : '',
     fromString: identity,
   },
   'cmb-ip-address': {
@@ -129,6 +135,11 @@ export const FORMATS = {
     describe: () =>
       'a list of networks in CIDR notation, e.g. ["192.168.1.0/24", "fd00::/8"]; [] allows every source',
     check: (v) => checkList(v, (item) => failure(() => parseCidr(item))),
+    fromString: fromList,
+  },
+  'cmb-peer-list': {
+    describe: () => `a list of unicast peers, each ${PEER_SYNTAX}; [] for none`,
+    check: (v) => checkList(v, (item) => failure(() => parsePeer(item))),
     fromString: fromList,
   },
   'cmb-can-filters': {

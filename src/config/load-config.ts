@@ -252,7 +252,11 @@ function resolveDirection(raw: RawDirection): DirectionConfig {
 function resolveConfig(raw: RawConfig, hostname: string): BridgeConfig {
   return deepFreeze({
     can: { ...raw.can },
-    multicast: { ...raw.multicast, allowSources: raw.multicast.allowSources.map(parseCidr) },
+    multicast: {
+      ...raw.multicast,
+      allowSources: raw.multicast.allowSources.map(parseCidr),
+      peers: raw.multicast.peers.map((p) => p.trim()),
+    },
     sender: {
       id: raw.sender.id === '' ? deriveSenderId(hostname, raw.can.interface) : raw.sender.id,
       ignore: [...raw.sender.ignore],

@@ -27,6 +27,8 @@ export interface RawConfig {
     receiveBufferBytes: number;
     allowSources: string[];
     interfaceCheckMs: number;
+    peers: string[];
+    peerResolveMs: number;
   };
   sender: { id: string; ignore: string[] };
   toMulticast: RawDirection;
@@ -174,6 +176,24 @@ export function configSchema(): convict.Schema<RawConfig> {
         max: DAY_MS,
         default: 1000,
         env: 'CMB_MULTICAST_INTERFACE_CHECK_MS',
+      },
+      peers: {
+        doc:
+          'Unicast peers for links multicast does not cross (VPNs, routed or cloud networks): every datagram sent to the ' +
+          'group also goes to each peer, and unicast datagrams on the port are accepted from peers only (and from ' +
+          'allowSources when set). HOST[:PORT], the port defaulting to multicast.port; a name is resolved in the ' +
+          'group\'s family at start and every peerResolveMs. With group "none" only the peers are used.',
+        format: 'cmb-peer-list',
+        default: [],
+        env: 'CMB_MULTICAST_PEERS',
+      },
+      peerResolveMs: {
+        doc: 'How often the DNS names in peers are resolved again, in milliseconds; a failed lookup keeps the last answer.',
+        format: 'cmb-integer',
+        min: 1000,
+        max: DAY_MS,
+        default: 30_000,
+        env: 'CMB_MULTICAST_PEER_RESOLVE_MS',
       },
     },
     sender: {

@@ -74,6 +74,11 @@ export function multicastOptions(config: BridgeConfig): MulticastBusOptions {
     loopback: m.loopback,
     receiveBufferBytes: m.receiveBufferBytes,
     interfaceCheckIntervalMs: m.interfaceCheckMs,
+    peers: m.peers,
+    peerResolveMs: m.peerResolveMs,
+    // allowSources also admits unicast from its networks (a peer whose address is not known
+    // ahead); the relay then checks every frame against it, the group's and the peers' alike.
+    acceptUnicastFrom: m.allowSources.length > 0 ? createSourceFilter(m.allowSources) : undefined,
   };
 }
 
@@ -175,6 +180,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         group: multicast.info?.group,
         port: multicast.info?.port,
         netIface: multicast.info?.interface,
+        peers: config.multicast.peers,
         senderId: config.sender.id,
       },
       'bridge running',

@@ -6,7 +6,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BridgeStats } from '../bridge/bridge.js';
 import type { CanBusState } from '../bridge/bus-state.js';
 import type { CanSocketState } from '../socketcan/can-socket-like.js';
-import { DROP_REASONS } from './drop-reasons.js';
+import { DROP_REASONS, MULTICAST_BUS_OUTGOING } from './drop-reasons.js';
 import { assessHealth } from './health.js';
 import type { HealthSnapshot, MulticastSideState } from './health.js';
 
@@ -42,6 +42,10 @@ export const METRIC_NAMES = [
   'cmb_multicast_rejoins_total',
   'cmb_multicast_kernel_drops_total',
   'cmb_multicast_state',
+  'cmb_peer_datagrams_sent_total',
+  'cmb_peer_send_errors_total',
+  'cmb_peer_datagrams_received_total',
+  'cmb_peer_last_seen_timestamp_seconds',
   'cmb_last_frame_age_seconds',
   'cmb_healthy',
 ] as const;
@@ -129,8 +133,9 @@ export function createBridgeMetrics(
       }
       for (const [reason, n] of Object.entries(s.multicast.dropped)) {
         // A relay reason of the same name (e.g. 'invalid') adds up in one series. Only
-        // 'send_queue_full' is a frame on its way out.
-        set({ direction: reason === 'send_queue_full' ? 'to_multicast' : 'to_can', reason }, n);
+        // 'send_queue_full' and 'no_destination' are frames on their way out.
+        const direction = MULTICAST_BUS_OUTGOING.has(reason) ? 'to_multicast' : 'to_can';
+        set({ direction, reason }, n);
       }
     },
     Object.entries(DROP_REASONS).flatMap(([direction, reasons]) =>
@@ -185,6 +190,36 @@ export function createBridgeMetrics(
     [],
     (s, set) => set({}, s.multicast.rejoins),
   );
+
+  // Per unicast peer (multicast.peers), labelled with the peer as configured.
+  const perPeer = (name: string, help: string, key: 'sent' | 'sendErrors' | 'received'): void =>
+    mirrorCounter(name, help, ['peer'], (s, set) => {
+      for (const p of s.multicast.peers) set({ peer: p.peer }, p[key]);
+    });
+  perPeer('cmb_peer_datagrams_sent_total', 'Datagrams sent by unicast to each peer.', 'sent');
+  perPeer(
+    'cmb_peer_send_errors_total',
+    'Unicast sends to each peer that failed (the frame is lost for that peer).',
+    'sendErrors',
+  );
+  perPeer(
+    'cmb_peer_datagrams_received_total',
+    "Unicast datagrams received from each peer's addresses (before decoding).",
+    'received',
+  );
+  new Gauge({
+    name: 'cmb_peer_last_seen_timestamp_seconds',
+    help: 'When a unicast datagram last came from each peer, seconds since the epoch; absent before the first.',
+    labelNames: ['peer'],
+    registers,
+    collect() {
+      this.reset();
+      const s = stats();
+      if (s === null) return;
+      for (const p of s.multicast.peers)
+        if (p.lastSeen !== null) this.set({ peer: p.peer }, p.lastSeen);
+    },
+  });
 
   new Gauge({
     name: 'cmb_tx_queue_frames',

@@ -34,8 +34,11 @@ const RELAY: Record<RelayDropReason, true> = {
   bus_off: true,
 };
 
-/** What the multicast bus drops before the relay sees a frame: decode faults and own echoes. */
-const MULTICAST_BUS: Record<DecodeDropReason | 'own_echo', true> = {
+/**
+ * What the multicast bus drops before the relay sees a frame: decode faults, own echoes and
+ * unicast datagrams from addresses that are no peer's.
+ */
+const MULTICAST_BUS: Record<DecodeDropReason | 'own_echo' | 'not_a_peer', true> = {
   too_large: true,
   not_a_map: true,
   truncated: true,
@@ -60,7 +63,14 @@ const MULTICAST_BUS: Record<DecodeDropReason | 'own_echo', true> = {
   esi_without_fd: true,
   channel_invalid: true,
   own_echo: true,
+  not_a_peer: true,
 };
+
+/** What the multicast bus drops on the way out: a full send queue, no destination (peers only). */
+export const MULTICAST_BUS_OUTGOING: ReadonlySet<string> = new Set([
+  'send_queue_full',
+  'no_destination',
+]);
 
 /** The `reason` label values of `cmb_dropped_total` per `direction` label value. */
 export const DROP_REASONS: Readonly<Record<'to_multicast' | 'to_can', readonly string[]>> = {

@@ -8,6 +8,7 @@ import type { Timers } from '../net/timers.js';
 import type { LinkReader } from '../net/interface-reader.js';
 import type { IpFamily, NetworkInterfacesFn } from './multicast-address.js';
 import type { AttachEchoFilter, ForceReceiveBuffer } from './native-socket-options.js';
+import type { ResolveHost } from './peer-resolver.js';
 import type { UdpSocketFactory } from './udp-socket.js';
 
 /** The codec the bus encodes and decodes with (src/protocol/ by default). */
@@ -22,8 +23,25 @@ export interface MulticastCodec {
 }
 
 export interface MulticastBusOptions {
-  /** Multicast group; its form picks IPv4 or IPv6. Default python-can's default, `DEFAULT_GROUP_IPV6`. */
+  /**
+   * Multicast group; its form picks IPv4 or IPv6. Default python-can's default,
+   * `DEFAULT_GROUP_IPV6`. "none": no group, the unicast `peers` only (their family then: IPv6 when
+   * a peer is an IPv6 address, else IPv4).
+   */
   group?: string;
+  /**
+   * Unicast peers, `HOST[:PORT]` (peer-address.ts; the port defaults to `port`): every datagram
+   * also goes to each, and unicast datagrams on the port are accepted from their addresses only
+   * (peer-links.ts). Peers are of the group's family; names are resolved in it. Default none.
+   */
+  peers?: readonly string[];
+  /** How often peer names are resolved again, ms; default 30000. */
+  peerResolveMs?: number;
+  /**
+   * Unicast sources accepted besides the peers (the daemon passes its allowSources here); default
+   * none. Datagrams from other sources are dropped as 'not_a_peer'.
+   */
+  acceptUnicastFrom?: (address: string) => boolean;
   /** UDP port, default 43113; 0 picks a free port (tests). */
   port?: number;
   /** Network interface to join and send on, by name; default: the kernel's choice, like python-can. */
@@ -87,6 +105,8 @@ export interface MulticastBusDeps {
    * null: keep what SO_RCVBUF got.
    */
   forceReceiveBuffer?: ForceReceiveBuffer | null;
+  /** Resolves the peers' DNS names; default getaddrinfo(3) (peer-resolver.ts `lookupHost`). */
+  resolveHost?: ResolveHost;
 }
 
 /** Where a datagram came from. */
@@ -112,9 +132,9 @@ export interface MulticastBusStats {
   datagrams: number;
   /** Frames delivered to listeners and iterators. */
   received: number;
-  /** Datagrams the kernel accepted for sending. */
+  /** Datagrams the kernel accepted for sending: to the group and each copy to a peer. */
   sent: number;
-  /** Sends that failed (the frame is lost). */
+  /** Sends that failed (the frame is lost for that destination). */
   sendErrors: number;
   /** Errors reported by the receive socket. */
   receiveErrors: number;
@@ -132,9 +152,28 @@ export interface MulticastBusStats {
    * Datagrams not delivered, by reason: 'own_echo', the codec's decode drop reasons (undecodable
    * or invalid frames, 'too_large' for longer than 4096 bytes), 'iterator_overflow' (a frame a
    * slow `frames()` consumer missed) and 'send_queue_full' (a frame not sent: the kernel took
-   * nothing for a whole send buffer).
+   * nothing for a whole send buffer), 'not_a_peer' (a unicast datagram from an address that is no
+   * peer's).
    */
   dropped: Record<string, number>;
+  /** Per unicast peer, in the order configured; empty without peers. */
+  peers: PeerStats[];
+}
+
+/** The counters of one unicast peer. */
+export interface PeerStats {
+  /** The peer as configured. */
+  peer: string;
+  /** The address sent to now (a name's first address); null while a name is not resolved. */
+  address: string | null;
+  port: number;
+  /** Datagrams the kernel accepted for this peer, and sends that failed. */
+  sent: number;
+  sendErrors: number;
+  /** Unicast datagrams received from the peer's addresses. */
+  received: number;
+  /** When the last of them arrived, seconds since the epoch; null: never. */
+  lastSeen: number | null;
 }
 
 /** What the bus ended up with after `start()`. */

@@ -2,34 +2,33 @@
  * The UDP multicast endpoint, wire-compatible with python-can's `udp_multicast` interface
  * (python-can 4.1 can/interfaces/udp_multicast/bus.py `UdpMulticastBus`): frames in and out,
  * as an event and as async iterators, and the lifecycle. The sockets (two, bound, joined and
- * re-joined when the interface comes back) are multicast-sockets.ts's job; sends are batched into
- * one sendmmsg(2) per event-loop turn (send-queue.ts), receives arrive one recvmmsg(2) batch at a
- * time from the addon (native-udp-socket.ts).
+ * re-joined when the interface comes back) are multicast-sockets.ts's job, the unicast peers'
+ * (multicast.peers) peer-links.ts's; sends are batched into one sendmmsg(2) per destination per
+ * event-loop turn (send-queue.ts), receives arrive one recvmmsg(2) batch at a time from the addon
+ * (native-udp-socket.ts).
  */
 import { EventEmitter } from 'node:events';
-import { networkInterfaces as osNetworkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { CanFrame } from '../frame.js';
-import { decodeDatagram } from '../protocol/decode-datagram.js';
-import { encodeFrameInto } from '../protocol/encode-frame.js';
-import {
-  DEFAULT_GROUP_IPV6,
-  DEFAULT_HOP_LIMIT,
-  DEFAULT_PORT,
-  DEFAULT_RECEIVE_BUFFER_BYTES,
-} from './defaults.js';
+import { RateLimitedLog } from '../log/rate-limited-log.js';
 import { systemTimers } from '../net/timers.js';
 import type { Timers } from '../net/timers.js';
+import { wallClockSeconds } from '../net/wall-clock.js';
+import { decodeDatagram } from '../protocol/decode-datagram.js';
+import { encodeFrameInto } from '../protocol/encode-frame.js';
+import { MAX_DATAGRAM_BYTES } from '../protocol/wire-keys.js';
+import { grouplessInfo, NO_GROUP, planPeers, validateBusOptions } from './bus-options.js';
+import { createBusPeers } from './bus-peers.js';
+import { createBusSockets } from './bus-sockets.js';
+import { DEFAULT_PORT } from './defaults.js';
 import { FrameQueue } from './frame-queue.js';
-import { readSysfsLink } from '../net/interface-reader.js';
 import { MulticastError } from './multicast-error.js';
-import { MulticastSockets } from './multicast-sockets.js';
-import { attachNativeEchoFilter, forceNativeReceiveBuffer } from './native-socket-options.js';
-import { createNativeUdpSocket } from './native-udp-socket.js';
-import { SendQueue } from './send-queue.js';
+import type { MulticastSockets } from './multicast-sockets.js';
+import type { PeerLinks } from './peer-links.js';
+import { allDone, SendQueue } from './send-queue.js';
+import type { SendDone } from './send-queue.js';
 import type { DatagramSink } from './udp-socket.js';
-
 import type {
   DatagramSource,
   MulticastBusDeps,
@@ -44,7 +43,6 @@ import type {
 type State = 'new' | 'starting' | 'open' | 'closing' | 'closed';
 
 const WARN_INTERVAL_MS = 5000;
-const DEFAULT_INTERFACE_CHECK_INTERVAL_MS = 1000;
 
 export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #options: MulticastBusOptions;
@@ -57,6 +55,14 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #clock: () => number;
   readonly #sockets: MulticastSockets;
   readonly #sendQueue: SendQueue;
+  readonly #warnings: RateLimitedLog;
+  readonly #deps: MulticastBusDeps;
+  /** The unicast peers; null without (set by `start()`). */
+  #peers: PeerLinks | null = null;
+  /** Where a frame is encoded once for the group and every peer. */
+  #scratch: Uint8Array | null = null;
+  /** `info` of a bus without a group (peers only). */
+  #peerInfo: MulticastBusInfo | null = null;
 
   /** Datagrams sent while the kernel own-echo filter was on (each comes back and is dropped). */
   #echoesFiltered = 0;
@@ -65,7 +71,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #startPromise: Promise<void> | null = null;
   #closePromise: Promise<void> | null = null;
   readonly #queues = new Set<FrameQueue<ReceivedFrame>>();
-  readonly #lastWarn = new Map<string, { at: number; suppressed: number }>();
   readonly #stats: MulticastBusStats = {
     datagrams: 0,
     received: 0,
@@ -79,6 +84,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     sendBatches: 0,
     sendBatchMax: 0,
     dropped: {},
+    peers: [],
   };
 
   /**
@@ -88,6 +94,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   constructor(options: MulticastBusOptions = {}, deps: MulticastBusDeps = {}) {
     super();
     this.#options = options;
+    this.#deps = deps;
     this.#replaceTimestamp = (options.timestamps ?? 'receive') === 'receive';
     this.#loopback = options.loopback ?? true;
     this.#highWaterMark = options.iteratorHighWaterMark ?? 10_000;
@@ -95,6 +102,10 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#timers = deps.timers ?? systemTimers;
     this.#clock = deps.clock ?? wallClockSeconds(this.#timers);
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'multicast' });
+    this.#warnings = new RateLimitedLog(this.#log, {
+      intervalMs: WARN_INTERVAL_MS,
+      now: () => this.#timers.now(),
+    });
     const warn = (key: string, fields: Record<string, unknown>, msg: string): void =>
       this.#warn(key, fields, msg);
     this.#sendQueue = new SendQueue({
@@ -110,44 +121,25 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       },
       after: (ms, fn) => this.#timers.after(ms, fn),
     });
-    this.#sockets = new MulticastSockets(
-      {
-        group: options.group ?? DEFAULT_GROUP_IPV6,
-        port: options.port ?? DEFAULT_PORT,
-        interface: options.interface ?? null,
-        hopLimit: options.hopLimit ?? DEFAULT_HOP_LIMIT,
-        loopback: this.#loopback,
-        receiveBufferRequestedBytes: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
-        bindGroup: options.bindGroup ?? process.platform === 'linux',
-        checkIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS,
-      },
-      {
-        factory: deps.socketFactory ?? createNativeUdpSocket,
-        networkInterfaces: deps.networkInterfaces ?? osNetworkInterfaces,
-        readLink: deps.readLink ?? readSysfsLink,
-        timers: this.#timers,
-        attachEchoFilter:
-          deps.attachEchoFilter === undefined ? attachNativeEchoFilter : deps.attachEchoFilter,
-        forceReceiveBuffer:
-          deps.forceReceiveBuffer === undefined
-            ? forceNativeReceiveBuffer
-            : deps.forceReceiveBuffer,
-        log: this.#log,
-        warn,
-        sink: this.#sink,
-        onReceiveError: (err) => {
-          if (this.#state !== 'open') return;
-          this.#stats.receiveErrors++;
-          this.#warn('receive', { err }, 'multicast receive socket error');
-        },
-        onSendTarget: (target) => this.#sendQueue.setTarget(target),
-      },
-    );
+    this.#sockets = createBusSockets(options, deps, {
+      timers: this.#timers,
+      log: this.#log,
+      warn,
+      sink: this.#sink,
+      stats: this.#stats,
+      isOpen: () => this.#state === 'open',
+      onSendTarget: (target) => this.#sendQueue.setTarget(target),
+    });
   }
 
   /** Group, port, interface and buffer sizes in effect; null before `start()` resolved. */
   get info(): MulticastBusInfo | null {
-    return this.#sockets.info;
+    return this.#sockets.info ?? this.#peerInfo;
+  }
+
+  /** Whether the bus sends to and receives from a group (not "none", peers only). */
+  get #grouped(): boolean {
+    return this.#options.group !== NO_GROUP;
   }
 
   /** A copy of the counters. */
@@ -162,14 +154,15 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     stats.kernelDrops = this.#kernelDrops;
     stats.sendBatches = this.#sendQueue.batches;
     stats.sendBatchMax = this.#sendQueue.maxBatch;
-    return { ...stats, dropped: { ...stats.dropped } };
+    return { ...stats, dropped: { ...stats.dropped }, peers: this.#peers?.stats() ?? [] };
   }
 
   /**
-   * Opens both sockets, binds and joins the group. Rejects with a `MulticastError`
-   * (ERR_INVALID_GROUP, ERR_INVALID_OPTION, ERR_UNKNOWN_INTERFACE, ERR_MULTICAST_BIND,
-   * ERR_MULTICAST_JOIN, ERR_MULTICAST_SOCKET), after which the bus is closed. Idempotent: every
-   * call returns the same promise.
+   * Opens both sockets, binds and joins the group, opens the peers' sockets and resolves their
+   * names (a name not resolved is warned about and tried again later, it does not fail the start).
+   * Rejects with a `MulticastError` (ERR_INVALID_GROUP, ERR_INVALID_OPTION, ERR_UNKNOWN_INTERFACE,
+   * ERR_MULTICAST_BIND, ERR_MULTICAST_JOIN, ERR_MULTICAST_SOCKET), after which the bus is closed.
+   * Idempotent: every call returns the same promise.
    */
   start(): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') {
@@ -180,12 +173,35 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       // Opened on the next microtask, not in this call: a close() or destroy() right after
       // start() wins, and start() never throws synchronously.
       this.#startPromise = Promise.resolve()
-        .then(() => {
+        .then(async () => {
           if (this.#state !== 'starting') throw this.#closedError();
-          this.#validate();
-          this.#sockets.open();
+          validateBusOptions(this.#options);
+          const plan = planPeers(this.#options);
+          if (this.#grouped) this.#sockets.open();
+          if (plan !== null) {
+            const peers = createBusPeers(plan, this.#options, this.#deps, {
+              timers: this.#timers,
+              clock: this.#clock,
+              log: this.#log,
+              warn: (key, fields, msg) => this.#warn(key, fields, msg),
+              sink: this.#sink,
+              stats: this.#stats,
+              drop: (reason) => this.#drop(reason),
+              isOpen: () => this.#state === 'open',
+            });
+            this.#peers = peers;
+            this.#scratch = new Uint8Array(MAX_DATAGRAM_BYTES);
+            peers.open(this.#sockets.info?.port ?? this.#options.port ?? DEFAULT_PORT);
+            if (!this.#grouped)
+              this.#peerInfo = grouplessInfo(this.#options, plan.family, peers.port);
+            await peers.resolve();
+            if (this.#state !== 'starting') throw this.#closedError();
+          }
           this.#state = 'open';
-          this.#log.info({ ...this.#sockets.info }, 'multicast bus started');
+          this.#log.info(
+            { ...this.info, peers: this.#options.peers ?? [] },
+            'multicast bus started',
+          );
         })
         .catch((err: unknown) => {
           this.#teardown();
@@ -193,32 +209,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
         });
     }
     return this.#startPromise;
-  }
-
-  #validate(): void {
-    const o = this.#options;
-    const port = o.port ?? DEFAULT_PORT;
-    const hopLimit = o.hopLimit ?? DEFAULT_HOP_LIMIT;
-    const receiveBuffer = o.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES;
-    const checkMs = o.interfaceCheckIntervalMs ?? DEFAULT_INTERFACE_CHECK_INTERVAL_MS;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new MulticastError('ERR_INVALID_OPTION', `port must be 0..65535, got ${port}`);
-    }
-    if (!Number.isInteger(hopLimit) || hopLimit < 0 || hopLimit > 255) {
-      throw new MulticastError('ERR_INVALID_OPTION', `hop limit must be 0..255, got ${hopLimit}`);
-    }
-    if (!Number.isInteger(receiveBuffer) || receiveBuffer < 0) {
-      throw new MulticastError(
-        'ERR_INVALID_OPTION',
-        'receive buffer size must be an integer >= 0 (0: the kernel default)',
-      );
-    }
-    if (!Number.isInteger(checkMs) || checkMs < 0) {
-      throw new MulticastError(
-        'ERR_INVALID_OPTION',
-        'interface check interval must be a non-negative integer',
-      );
-    }
   }
 
   /**
@@ -237,25 +227,45 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#transmit(frame, (err) =>
         err === null
           ? resolve()
-          : reject(new MulticastError('ERR_MULTICAST_SEND', 'cannot send to the group', err)),
+          : reject(new MulticastError('ERR_MULTICAST_SEND', 'cannot send the datagram', err)),
       );
     });
   }
 
-  #transmit(frame: CanFrame, done: ((err: NodeJS.ErrnoException | null) => void) | null): void {
+  #transmit(frame: CanFrame, done: SendDone | null): void {
     if (this.#state !== 'open') {
       throw this.#state === 'new' || this.#state === 'starting'
         ? new MulticastError('ERR_BUS_NOT_STARTED', 'the multicast bus is not started')
         : this.#closedError();
     }
-    if (!this.#sendQueue.push(frame, done)) {
-      // The kernel has taken nothing for a whole buffer of datagrams: this one is lost.
-      this.#stats.sendErrors++;
-      this.#drop('send_queue_full');
-      const err = new MulticastError('ERR_MULTICAST_SEND', 'the send queue is full');
-      this.#warn('send-queue', { err }, 'multicast send queue full');
-      done?.(err);
+    const peers = this.#peers;
+    if (peers === null) {
+      if (!this.#sendQueue.push(frame, done)) this.#queueFull(done, 'the group');
+      return;
     }
+    // Encoded once (throwing for an invalid frame before anything is queued), copied per destination.
+    const scratch = this.#scratch as Uint8Array;
+    const datagram = scratch.subarray(0, this.#codec.encodeFrameInto(frame, scratch, 0));
+    const destinations = (this.#grouped ? 1 : 0) + peers.reachable();
+    if (destinations === 0) {
+      this.#drop('no_destination');
+      done?.(new MulticastError('ERR_MULTICAST_SEND', 'no destination: no peer name resolved yet'));
+      return;
+    }
+    const joined = done === null ? null : allDone(destinations, done);
+    if (this.#grouped && !this.#sendQueue.pushDatagram(datagram, joined)) {
+      this.#queueFull(joined, 'the group');
+    }
+    peers.push(datagram, joined, (peer) => this.#queueFull(null, peer));
+  }
+
+  /** The kernel has taken nothing for a whole buffer of datagrams to `to`: this one is lost. */
+  #queueFull(done: SendDone | null, to: string): void {
+    this.#stats.sendErrors++;
+    this.#drop('send_queue_full');
+    const err = new MulticastError('ERR_MULTICAST_SEND', `the send queue of ${to} is full`);
+    this.#warn(`send-queue:${to}`, { err }, 'multicast send queue full');
+    done?.(err);
   }
 
   /**
@@ -330,16 +340,9 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
 
-  /** Warns at most once per 5 s per `key`, saying how many were suppressed. */
+  /** Warns at most once per 5 s per `key`; the next line says how many were suppressed. */
   #warn(key: string, fields: Record<string, unknown>, msg: string): void {
-    const now = this.#timers.now();
-    const last = this.#lastWarn.get(key);
-    if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#lastWarn.set(key, { at: now, suppressed: 0 });
-    this.#log.warn({ ...fields, suppressed: last?.suppressed ?? 0 }, msg);
+    this.#warnings.warn(key, fields, msg);
   }
 
   /**
@@ -354,7 +357,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       this.#state = 'closing';
       for (const q of [...this.#queues]) q.end();
       this.#sendQueue.flush();
-      await this.#sendQueue.drained();
+      this.#peers?.flush();
+      await Promise.all([this.#sendQueue.drained(), this.#peers?.drained()]);
       this.#teardown();
       this.#log.info({ ...this.stats() }, 'multicast bus closed');
     })();
@@ -378,6 +382,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#state = 'closed';
     this.#sockets.close();
     this.#sendQueue.clear(this.#closedError());
+    this.#peers?.close(this.#closedError());
     for (const q of [...this.#queues]) q.end();
     if (!wasClosed) this.emit('close');
   }
@@ -385,21 +390,4 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #closedError(): MulticastError {
     return new MulticastError('ERR_BUS_CLOSED', 'the multicast bus is closed');
   }
-}
-
-/**
- * Seconds since the epoch with microsecond resolution: the monotonic clock, re-anchored to the
- * wall clock (which has only milliseconds) every second so it follows NTP adjustments.
- */
-function wallClockSeconds(timers: Timers): () => number {
-  let offsetMs = Date.now() - timers.now();
-  let anchoredAt = timers.now();
-  return () => {
-    const now = timers.now();
-    if (now - anchoredAt > 1000) {
-      offsetMs = Date.now() - now;
-      anchoredAt = now;
-    }
-    return (offsetMs + now) / 1000;
-  };
 }

@@ -112,6 +112,31 @@ export class SendQueue {
     return true;
   }
 
+  /**
+   * Queues a datagram encoded already (the bus encodes a frame once for the group and every
+   * unicast peer, each destination with a queue of its own). Returns false when the buffer is full
+   * because the socket is blocked: the datagram is not queued.
+   */
+  pushDatagram(datagram: Uint8Array, done: SendDone | null): boolean {
+    if (!this.#hasRoom()) {
+      this.flush();
+      if (!this.#hasRoom()) return false;
+    }
+    this.#data.set(datagram, this.#used);
+    this.#lengths[this.#count] = datagram.length;
+    this.#dones[this.#count] = done;
+    this.#used += datagram.length;
+    this.#count++;
+    this.#schedule();
+    return true;
+  }
+
+  #hasRoom(): boolean {
+    return (
+      this.#used + MAX_DATAGRAM_BYTES <= this.#data.length && this.#count < this.#lengths.length
+    );
+  }
+
   /** Sends what is queued now (the once-per-turn flush calls it; so do close and a full buffer). */
   flush = (): void => {
     this.#scheduled = false;
@@ -240,4 +265,14 @@ function sendError(errno: number, code: string, target: SendTarget): NodeJS.Errn
   err.errno = errno;
   err.syscall = 'sendmmsg';
   return err;
+}
+
+/** A `done` for one frame sent to `n` destinations: called once, after all, with the first error. */
+export function allDone(n: number, done: SendDone): SendDone {
+  let left = n;
+  let first: NodeJS.ErrnoException | null = null;
+  return (err) => {
+    first ??= err;
+    if (--left === 0) done(first);
+  };
 }

@@ -23,6 +23,8 @@ export interface FakeEndpoints {
   /** The bus's receive and send sockets. */
   rx: FakeUdpSocket;
   tx: FakeUdpSocket;
+  /** Every socket the bus opened (with peers: [2] the unicast receive socket, then one per peer). */
+  sockets: FakeUdpSocket[];
   /** Every datagram sent to the group so far, decoded (throws on one that does not decode). */
   sentToGroup: () => CanFrame[];
   /** Delivers `frame` as a python-can datagram from `address` (port 43113). */
@@ -81,6 +83,7 @@ export async function openFakeEndpoints(
     multicast: bus,
     rx,
     tx,
+    sockets,
     sentToGroup: () =>
       tx.sent.map(({ msg }) => {
         const decoded = decodeDatagram(msg);

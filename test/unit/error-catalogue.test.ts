@@ -15,6 +15,7 @@ import { canFdPaddedLength, makeFrame } from '../../src/frame.js';
 import { parseFrameString } from '../../src/frame-string.js';
 import { MulticastError } from '../../src/multicast/multicast-error.js';
 import { CidrSyntaxError, parseCidr } from '../../src/net/cidr.js';
+import { parsePeer, PeerSyntaxError } from '../../src/multicast/peer-address.js';
 import { encodeFrameInto, InvalidFrameError } from '../../src/protocol/encode-frame.js';
 import { kernelFilterArray } from '../../src/socketcan/kernel-filter.js';
 
@@ -152,6 +153,7 @@ const ROWS: Row[] = [
     false,
   ],
   ['ERR_CIDR', 70, 'CidrSyntaxError', CidrSyntaxError, () => thrown(() => parseCidr('x')), false],
+  ['ERR_PEER', 70, 'PeerSyntaxError', PeerSyntaxError, () => thrown(() => parsePeer('a:b')), false],
   [
     'ERR_OUT_OF_RANGE',
     70,

@@ -18,6 +18,8 @@ const DEFAULTS: [string, unknown][] = [
   ['multicast.receiveBufferBytes', 8388608],
   ['multicast.allowSources', []],
   ['multicast.interfaceCheckMs', 1000],
+  ['multicast.peers', []],
+  ['multicast.peerResolveMs', 30000],
   ['sender.id', ''],
   ['sender.ignore', []],
   ['toMulticast.enabled', true],
