@@ -45,6 +45,8 @@ describe.skipIf(skip)('own echo over lo', () => {
       sendBatches: 1,
       sendBatchMax: 1,
       dropped: {},
+      // No unicast peers configured: none listed.
+      peers: [],
     });
   });
 });
