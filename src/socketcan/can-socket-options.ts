@@ -33,6 +33,8 @@ export interface CanSocketOptions {
   timestamps?: boolean;
   /** Most frames read per readiness and delivered per 'frames' event; default 64, max 1024. */
   rxBatchSize?: number;
+  /** Frames each `frames()` iterator may hold before new ones are dropped for it; default 10000. */
+  iteratorHighWaterMark?: number;
   /** `channel` of received frames; default the interface name (as python-can's socketcan). */
   channel?: CanChannel;
   /** Most frames waiting to be sent; default 1000. */
