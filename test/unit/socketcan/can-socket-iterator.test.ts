@@ -12,6 +12,12 @@ function frame(id: number): CanFrame {
   return makeFrame({ arbitrationId: id, isExtendedId: false, data: Uint8Array.of(id & 0xff) });
 }
 
+/** The id of the iterator's next frame; -1 when it is done. */
+async function nextId(it: AsyncIterator<CanFrame>): Promise<number> {
+  const r = await it.next();
+  return r.done === true ? -1 : r.value.arbitrationId;
+}
+
 describe('CanSocket async iteration (fake kernel)', () => {
   let kernel: FakeKernel;
   let sock: CanSocket;
@@ -58,8 +64,8 @@ describe('CanSocket async iteration (fake kernel)', () => {
     sock.on('frames', (fs) => (events += fs.length));
     kernel.last.receive([frame(1), frame(2)]);
     for (const it of [a, b]) {
-      expect((await it.next()).value?.arbitrationId).toBe(1);
-      expect((await it.next()).value?.arbitrationId).toBe(2);
+      expect(await nextId(it)).toBe(1);
+      expect(await nextId(it)).toBe(2);
     }
     expect(events).toBe(2);
   });
@@ -73,11 +79,11 @@ describe('CanSocket async iteration (fake kernel)', () => {
     expect(events).toBe(5);
     expect(sock.counters).toMatchObject({ rxFrames: 5, rxIteratorDrops: 2 });
     const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await slow.next()).value?.arbitrationId ?? -1);
+    for (let i = 0; i < 3; i++) ids.push(await nextId(slow));
     expect(ids).toEqual([1, 2, 3]);
     // Room again: the next frame is delivered.
     kernel.last.receive([frame(6)]);
-    expect((await slow.next()).value?.arbitrationId).toBe(6);
+    expect(await nextId(slow)).toBe(6);
   });
 
   it('a break stops that iterator only; the socket keeps receiving', async () => {
@@ -91,8 +97,8 @@ describe('CanSocket async iteration (fake kernel)', () => {
     await expect(first).resolves.toBe(1);
     expect(sock.state).toBe('up');
     kernel.last.receive([frame(3)]);
-    const ids = [];
-    for (let i = 0; i < 3; i++) ids.push((await other.next()).value?.arbitrationId);
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await nextId(other));
     expect(ids).toEqual([1, 2, 3]);
     expect(sock.counters.rxIteratorDrops).toBe(0);
   });
@@ -122,6 +128,6 @@ describe('CanSocket async iteration (fake kernel)', () => {
     await new Promise((r) => setTimeout(r, 250)); // two interface looks at 100 ms
     expect(states).toEqual(['gone', 'back', 'up']);
     kernel.last.receive([frame(9)]);
-    expect((await it.next()).value?.arbitrationId).toBe(9);
+    expect(await nextId(it)).toBe(9);
   });
 });
