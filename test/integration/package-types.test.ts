@@ -2,7 +2,7 @@
 // publish it (`npm pack`), installed from the tarball into a throw-away consumer project, and
 // test/fixtures/package-consumer/consumer.ts type-checked there with tsc: imports of
 // `can-multicast-bridge` and `can-multicast-bridge/socketcan` resolve through "exports" to the
-// shipped .d.ts, the API compiles as used, each `@ts-expect-error` wrong use is an error, and an
+// shipped .d.ts, the API compiles as used (and README.md's "SocketCAN in Node" example), each `@ts-expect-error` wrong use is an error, and an
 // internal path outside "exports" does not resolve. Offline: the tarball's dependencies are this
 // tree's node_modules, linked in before `npm install --offline` installs the tarball alone.
 // Measured on the 2-core development machine: 9 s in all with dist/ fresh (pack and install 3 s,
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/readme-recipe.js';
+import { readmeRecipe, REPO_ROOT } from '../support/readme-recipe.js';
 
 const execFileP = promisify(execFile);
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/package-consumer');
@@ -102,6 +102,8 @@ describe('the packed package, compiled against by a consumer', () => {
     for (const f of ['consumer.ts', 'internal-import.ts', 'tsconfig.json']) {
       cpSync(join(FIXTURE, f), join(consumer, f));
     }
+    // README.md "SocketCAN in Node": its example, as a user would paste it.
+    writeFileSync(join(consumer, 'readme-example.ts'), readmeRecipe('socketcan-in-node'));
   }, 120_000);
 
   afterAll(() => {
@@ -126,7 +128,7 @@ describe('the packed package, compiled against by a consumer', () => {
     }
   });
 
-  it('type-checks the consumer (strict, skipLibCheck off), every @ts-expect-error an error', async () => {
+  it('type-checks the consumer and the README example (strict, skipLibCheck off), every @ts-expect-error an error', async () => {
     const tsc = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], consumer);
     expect(tsc.out).toBe('');
     expect(tsc.code).toBe(0);
