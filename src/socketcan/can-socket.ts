@@ -29,7 +29,7 @@ import { systemTimers } from '../net/timers.js';
 import { CanInterfaceFollower } from './can-interface-follower.js';
 import { canOpenError } from './can-open-error.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
-import { rawCanSocketOptions } from './can-socket-options.js';
+import { rawCanSocketOptions, txWriterOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
 import { CanRxIterators } from './can-rx-iterators.js';
 import { canTxRefusal } from './can-tx-refusal.js';
@@ -142,14 +142,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#iterators = new CanRxIterators(options.iteratorHighWaterMark ?? 10_000);
     this.#writes = new CanTxTracker(options.interface);
     this.#channel = options.channel === undefined ? options.interface : options.channel;
-    const txOptions = {
-      interfaceName: options.interface,
-      queueLimit: options.txQueueLimit ?? 1000,
-      maxAgeMs: options.txMaxAgeMs ?? 1000,
-      backoffMinMs: options.txBackoffMinMs ?? 1,
-      backoffMaxMs: options.txBackoffMaxMs ?? 100,
-    };
-    this.#tx = new CanTxWriter(txOptions, this.#counters, this.#nowMs, {
+    this.#tx = new CanTxWriter(txWriterOptions(options), this.#counters, this.#nowMs, {
       writable: () => (this.state === 'up' ? this.#handle : null),
       down: (err) => this.#link.down(err),
       gone: (err) => this.#link.gone(err),
