@@ -251,11 +251,12 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   }
 
   /**
-   * Queues a copy of `frame`; the promise fulfils when the kernel took it and rejects with a
-   * `CanTxDropError` (code ERR_CAN_TX_DROPPED, its `reason`) when it is dropped: at once when
-   * invalid, FD on a classic socket, the queue full or the socket closed; later when it went
-   * stale (`txMaxAgeMs`) or the kernel refused it. Awaiting each write sends one frame per event-
-   * loop turn; keeping up to `txQueueLimit` writes in flight fills the batches.
+   * Queues a shallow copy of `frame` (its `data` is read when the frame is written: leave it
+   * unchanged until the promise settles). The promise fulfils when the kernel took the frame and
+   * rejects with a `CanTxDropError` (code ERR_CAN_TX_DROPPED, its `reason`) when it is dropped:
+   * at once when invalid, FD on a classic socket, the queue full or the socket closed; later when
+   * it went stale (`txMaxAgeMs`) or the kernel refused it. Awaiting each write sends one frame
+   * per event-loop turn; keeping up to `txQueueLimit` writes in flight fills the batches.
    */
   write(frame: CanFrame): Promise<void> {
     const own = { ...frame };
