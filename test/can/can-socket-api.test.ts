@@ -2,10 +2,15 @@
  * `CanSocket` as a library on a real kernel (issue 13 §2), through the addon on vcan: open by
  * name, `for await` over received frames (ends on close), `write()` promises under a full TX path
  * (a `tc` rate limit, as can-socket-tx-full.test.ts), 'drain' after a full queue, kernel filters,
- * CAN FD with BRS/ESI, kernel receive timestamps, and interface state events.
+ * CAN FD with BRS/ESI, kernel receive timestamps, interface state events, and README.md's
+ * "SocketCAN in Node" example run as written.
  * Run it: flock /tmp/cmb-vm.lock node scripts/test-can.mjs test/can/can-socket-api.test.ts
  */
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readmeRecipe, REPO_ROOT } from '../support/readme-recipe.js';
 import type { CanFrame } from '../../src/frame.js';
 import { makeFrame } from '../../src/frame.js';
 import type { CanStateChange } from '../../src/socketcan/can-socket-like.js';
@@ -249,5 +254,38 @@ describe.skipIf(skip !== null)('CanSocket as a library (real vcan)', () => {
       value: undefined,
       done: true,
     });
+  });
+
+  it('runs the README example ("SocketCAN in Node") as written, on vcan0', async () => {
+    // Inside the package (dist/), so `can-multicast-bridge/socketcan` resolves to this tree's
+    // build through its own "exports" (Node's package self-reference); the code is plain JS.
+    const file = join(REPO_ROOT, 'dist', `readme-socketcan-${process.pid}.mjs`);
+    writeFileSync(file, readmeRecipe('socketcan-in-node'));
+    const tx = await open('vcan0');
+    try {
+      const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // The example ends on `123#FF`: send it until it has (its start-up takes a while here).
+      let running = true;
+      void exited.then(() => (running = false));
+      const deadline = Date.now() + 60_000;
+      while (running && Date.now() < deadline) {
+        await tx.write(std(0x124, [0xff])); // filtered out by the example's kernel filter
+        await tx.write(std(0x123, [0xff]));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      if (running) child.kill('SIGKILL');
+      expect(await exited, `stdout: ${out}\nstderr: ${err}`).toBe(0);
+      expect(err).toBe('');
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^\d{10}\.\d+ 123 Uint8Array\(1\) \[ 255 \]$/);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });
