@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'native/build/', 'coverage/', '.cache/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'native/build/',
+      'coverage/',
+      '.cache/',
+      // A consumer of the packed package, compiled against the tarball by its own test
+      // (test/integration/package-types.test.ts), not against this tree.
+      'test/fixtures/package-consumer/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

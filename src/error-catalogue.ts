@@ -123,6 +123,12 @@ export const ERROR_CATALOGUE = {
     from: 'ts',
     description: 'a CAN FD frame was sent on an interface that is not CAN FD capable',
   },
+  ERR_CAN_TX_DROPPED: {
+    exit: EX_SOFTWARE,
+    from: 'ts',
+    description:
+      'a frame given to CanSocket.write() was dropped, not sent (its `reason` says why: queue_full, stale, closed, ...)',
+  },
   ERR_INVALID_FRAME: {
     exit: EX_SOFTWARE,
     from: 'ts',

@@ -1,6 +1,7 @@
 /**
- * The library's public API (the package's only entry point; modules inside import each other
- * directly, never through this file).
+ * The library's public API, the package's "." entry point (the SocketCAN socket alone is
+ * `can-multicast-bridge/socketcan`, src/socketcan-api.ts); modules inside import each other
+ * directly, never through this file.
  */
 export type { CanChannel, CanFrame, FrameFault } from './frame.js';
 export {
@@ -29,6 +30,27 @@ export type {
   MulticastBusInfo,
   MulticastBusOptions,
   MulticastBusStats,
+  PeerStats,
   ReceivedFrame,
 } from './multicast/multicast-bus-types.js';
 export { MulticastError } from './multicast/multicast-error.js';
+export { Bridge } from './bridge/bridge.js';
+export type {
+  BridgeOptions,
+  BridgeStats,
+  DirectionOptions,
+  DirectionStats,
+  MulticastEndpoint,
+  RelayDropReason,
+} from './bridge/bridge.js';
+export type { MulticastBusEvents } from './multicast/multicast-bus-types.js';
+export type {
+  CanSocketCounters,
+  CanSocketEvents,
+  CanSocketLike,
+  CanSocketState,
+  CanStateChange,
+  CanTxDropReason,
+} from './socketcan/can-socket-like.js';
+export type { CanIdFilter } from './can/can-filter.js';
+export { parseCanFilter, parseCanFilters } from './can/can-filter.js';

@@ -43,6 +43,8 @@ export interface CanSocketCounters {
   rxBatches: number;
   /** Frames the kernel dropped from our receive queue (SO_RXQ_OVFL), summed over reopens. */
   rxKernelDrops: number;
+  /** Frames not handed to a `frames()` iterator that was `iteratorHighWaterMark` behind. */
+  rxIteratorDrops: number;
   /** Receive errors reported by the socket (other than down/gone). */
   rxErrors: number;
   /** Frames the kernel accepted. */
@@ -68,6 +70,8 @@ export interface CanSocketEvents {
   state: [change: CanStateChange, err?: Error];
   /** Frames that will not be sent. */
   drop: [frames: readonly CanFrame[], reason: CanTxDropReason, err?: Error];
+  /** After `send()` refused a frame as 'queue_full': the TX queue is empty again. */
+  drain: [];
   /** Only from `destroy(err)`. */
   error: [err: Error];
   /** After `close()` or `destroy()`; once. */
@@ -106,6 +110,7 @@ export function zeroCounters(): CanSocketCounters {
     rxFrames: 0,
     rxBatches: 0,
     rxKernelDrops: 0,
+    rxIteratorDrops: 0,
     rxErrors: 0,
     txFrames: 0,
     txBatches: 0,

@@ -1,9 +1,13 @@
-/** What a `CanSocket` is opened with, its collaborators, and the addon options they become. */
+/**
+ * What a `CanSocket` is opened with, its collaborators, and the addon's and the TX writer's
+ * options they become.
+ */
 import type { Logger } from 'pino';
 import type { CanChannel } from '../frame.js';
 import type { NativeBinding, RawCanSocketOptions } from '../native/native-binding.js';
 import type { LinkReader } from '../net/interface-reader.js';
 import type { Timers } from '../net/timers.js';
+import type { CanTxWriterOptions } from './can-tx-writer.js';
 import type { CanKernelFilter } from './kernel-filter.js';
 import { kernelFilterArray } from './kernel-filter.js';
 
@@ -33,6 +37,8 @@ export interface CanSocketOptions {
   timestamps?: boolean;
   /** Most frames read per readiness and delivered per 'frames' event; default 64, max 1024. */
   rxBatchSize?: number;
+  /** Frames each `frames()` iterator may hold before new ones are dropped for it; default 10000. */
+  iteratorHighWaterMark?: number;
   /** `channel` of received frames; default the interface name (as python-can's socketcan). */
   channel?: CanChannel;
   /** Most frames waiting to be sent; default 1000. */
@@ -82,5 +88,16 @@ export function rawCanSocketOptions(options: CanSocketOptions): RawCanSocketOpti
     sendBufferBytes: options.sendBufferBytes ?? 0,
     batchSize: options.rxBatchSize ?? 64,
     ...(options.filters === undefined ? {} : { filters: kernelFilterArray(options.filters) }),
+  };
+}
+
+/** The TX writer's options for `options`, defaults filled in. */
+export function txWriterOptions(options: CanSocketOptions): CanTxWriterOptions {
+  return {
+    interfaceName: options.interface,
+    queueLimit: options.txQueueLimit ?? 1000,
+    maxAgeMs: options.txMaxAgeMs ?? 1000,
+    backoffMinMs: options.txBackoffMinMs ?? 1,
+    backoffMaxMs: options.txBackoffMaxMs ?? 100,
   };
 }

@@ -3,14 +3,16 @@
  * `CanFrame`s, a bounded TX queue that waits for writability (EAGAIN) or backs off (ENOBUFS)
  * without blocking the event loop, stale-frame drops, counters, and riding through interface
  * down/up and deletion/re-creation as the interface monitor (src/net/interface-monitor.ts) sees
- * them: reopened on `back`.
+ * them: reopened on `back`. For programs using it as a library (`can-multicast-bridge/socketcan`):
+ * `CanSocket.open(name)`, `for await (const frame of socket)` (bounded per iterator, see
+ * can-rx-iterators.ts), and `write(frame)`, whose promise settles when the kernel took the frame
+ * or it was dropped (can-tx-tracker.ts); `send()` is the relay's fire-and-forget form of it.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { asError, BridgeError, errorCode } from '../errors.js';
 import type { CanChannel, CanFrame } from '../frame.js';
-import { validateFrame } from '../frame.js';
 import type {
   CanSocketCounters,
   CanSocketEvents,
@@ -27,11 +29,13 @@ import { systemTimers } from '../net/timers.js';
 import { CanInterfaceFollower } from './can-interface-follower.js';
 import { canOpenError } from './can-open-error.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
-import { rawCanSocketOptions } from './can-socket-options.js';
+import { rawCanSocketOptions, txWriterOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
+import { CanRxIterators } from './can-rx-iterators.js';
+import { canTxRefusal } from './can-tx-refusal.js';
+import { CanTxTracker } from './can-tx-tracker.js';
 import { CanTxWriter } from './can-tx-writer.js';
-import { decodeKernelRecord } from './kernel-frame.js';
-import { CAN_RECORD_LAYOUT } from './record-layout.js';
+import { decodeKernelBatch } from './kernel-frame.js';
 import type {
   NativeBinding,
   RawCanSocketHandle,
@@ -66,6 +70,29 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #closing: Promise<void> | null = null;
   #resolveClose: (() => void) | null = null;
   #txBlocked: CanTxDropReason | null = null;
+  readonly #iterators: CanRxIterators;
+  readonly #writes: CanTxTracker;
+  /** `send()` refused a frame as queue_full: 'drain' when the queue is empty again. */
+  #wantDrain = false;
+
+  /**
+   * Opens a socket on `interfaceName` (e.g. "vcan0"): `new CanSocket(...)` and `start()`; rejects
+   * with ERR_CAN_OPEN as `start()` does.
+   */
+  static async open(
+    interfaceName: string,
+    options: Omit<CanSocketOptions, 'interface'> = {},
+    deps: CanSocketDeps = {},
+  ): Promise<CanSocket> {
+    const socket = new CanSocket({ ...options, interface: interfaceName }, deps);
+    try {
+      await socket.start();
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    return socket;
+  }
 
   constructor(options: CanSocketOptions, deps: CanSocketDeps = {}) {
     super();
@@ -112,20 +139,20 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       },
     );
     this.#nowMs = deps.nowMs ?? (() => timers.now());
+    this.#iterators = new CanRxIterators(options.iteratorHighWaterMark ?? 10_000);
+    this.#writes = new CanTxTracker(options.interface);
     this.#channel = options.channel === undefined ? options.interface : options.channel;
-    const txOptions = {
-      interfaceName: options.interface,
-      queueLimit: options.txQueueLimit ?? 1000,
-      maxAgeMs: options.txMaxAgeMs ?? 1000,
-      backoffMinMs: options.txBackoffMinMs ?? 1,
-      backoffMaxMs: options.txBackoffMaxMs ?? 100,
-    };
-    this.#tx = new CanTxWriter(txOptions, this.#counters, this.#nowMs, {
+    this.#tx = new CanTxWriter(txWriterOptions(options), this.#counters, this.#nowMs, {
       writable: () => (this.state === 'up' ? this.#handle : null),
       down: (err) => this.#link.down(err),
       gone: (err) => this.#link.gone(err),
+      sent: (frames) => this.#writes.accepted(frames),
       drop: (frames, reason, err) => this.#drop(frames, reason, err),
       drained: () => {
+        if (this.#wantDrain) {
+          this.#wantDrain = false;
+          this.emit('drain');
+        }
         if (this.#closing !== null) this.#finish();
       },
     });
@@ -150,6 +177,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     return {
       ...c,
       rxKernelDrops: this.#dropsBase + (this.#handle?.drops ?? 0),
+      rxIteratorDrops: this.#iterators.drops,
       txDropped: { ...c.txDropped },
       txQueued: this.#tx.queue.length,
     };
@@ -202,32 +230,53 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#tx.scheduleFlush();
   }
 
+  /**
+   * Queues a frame; false when it was dropped at once (the 'drop' event says why; after a
+   * 'queue_full' drop, 'drain' says when the queue is empty again). For the relay, which counts.
+   */
   send(frame: CanFrame): boolean {
     if (this.#phase === 'closed' || this.#closing !== null) return this.#dropOne(frame, 'closed');
-    const fault = validateFrame(frame);
-    // The timestamp is not sent on CAN; every other python-can rule applies.
-    if (fault !== null && fault !== 'timestamp_invalid') {
-      return this.#dropOne(
-        frame,
-        'invalid',
-        new BridgeError('ERR_INVALID_FRAME', `invalid CAN frame: ${fault}`),
-      );
-    }
-    if (frame.isFd && !this.#fdCapable && this.#phase !== 'idle') {
-      const why = this.#nativeOptions.fdFrames
-        ? `interface MTU is ${this.mtu}, not ${CANFD_MTU}: classic CAN only`
-        : 'the socket was opened without the fd option';
-      return this.#dropOne(
-        frame,
-        'fd_unsupported',
-        new BridgeError(
-          'ERR_CAN_FD_UNSUPPORTED',
-          `cannot send a CAN FD frame on ${this.interfaceName}: ${why}`,
-        ),
-      );
-    }
+    const refusal = canTxRefusal(frame, {
+      interfaceName: this.interfaceName,
+      opened: this.#phase !== 'idle',
+      fdCapable: this.#fdCapable,
+      fdOption: this.#nativeOptions.fdFrames === true,
+      mtu: this.mtu,
+    });
+    if (refusal !== null) return this.#dropOne(frame, refusal.reason, refusal.err);
     if (this.#txBlocked !== null) return this.#dropOne(frame, this.#txBlocked);
-    return this.#tx.push(frame) || this.#dropOne(frame, 'queue_full');
+    if (this.#tx.push(frame)) return true;
+    this.#wantDrain = true;
+    return this.#dropOne(frame, 'queue_full');
+  }
+
+  /**
+   * Queues a shallow copy of `frame` (its `data` is read when the frame is written: leave it
+   * unchanged until the promise settles). The promise fulfils when the kernel took the frame and
+   * rejects with a `CanTxDropError` (code ERR_CAN_TX_DROPPED, its `reason`) when it is dropped:
+   * at once when invalid, FD on a classic socket, the queue full or the socket closed; later when
+   * it went stale (`txMaxAgeMs`) or the kernel refused it. Awaiting each write sends one frame
+   * per event-loop turn; keeping up to `txQueueLimit` writes in flight fills the batches.
+   */
+  write(frame: CanFrame): Promise<void> {
+    const own = { ...frame };
+    const done = this.#writes.track(own);
+    this.send(own);
+    return done;
+  }
+
+  /**
+   * An async iterator over the frames received from now on, one at a time, oldest first. It
+   * ends when the socket closes (after the frames it holds) and rejects with the error of
+   * `destroy(err)`. Bounded: while it is `iteratorHighWaterMark` frames behind, new frames are
+   * dropped for it and counted as `rxIteratorDrops` (reading never waits for a consumer).
+   */
+  frames(): AsyncIterableIterator<CanFrame> {
+    return this.#iterators.open();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<CanFrame> {
+    return this.frames();
   }
 
   close(): Promise<void> {
@@ -273,6 +322,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     this.#clearTimers();
     this.#closeHandle();
     this.#phase = 'closed';
+    this.#iterators.end(err);
     this.#log.info({ counters: this.counters }, 'can socket closed');
     if (err !== undefined) this.emit('error', err);
     this.emit('close');
@@ -317,21 +367,11 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   #onBatch(handle: RawCanSocketHandle, count: number): void {
     if (handle !== this.#handle || this.#binding === undefined) return;
-    const layout = CAN_RECORD_LAYOUT;
     const fallback = this.#nativeOptions.timestamps === true ? 0 : Date.now() / 1000;
-    const frames = new Array<CanFrame>(count);
-    for (let i = 0; i < count; i++) {
-      frames[i] = decodeKernelRecord(
-        this.#rxBytes,
-        this.#rxView,
-        i * layout.recordSize,
-        layout,
-        this.#channel,
-        fallback,
-      );
-    }
+    const frames = decodeKernelBatch(this.#rxBytes, this.#rxView, count, this.#channel, fallback);
     this.#counters.rxFrames += count;
     this.#counters.rxBatches++;
+    this.#iterators.push(frames);
     this.emit('frames', frames);
   }
 
@@ -365,6 +405,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
 
   #drop(frames: readonly CanFrame[], reason: CanTxDropReason, err?: Error): void {
     this.#counters.txDropped[reason] += frames.length;
+    this.#writes.dropped(frames, reason, err);
     this.#log.debug({ reason, count: frames.length, err }, 'can tx drop');
     if (err === undefined) this.emit('drop', frames, reason);
     else this.emit('drop', frames, reason, err);

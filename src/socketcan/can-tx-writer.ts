@@ -31,6 +31,8 @@ export interface CanTxHost {
   down(err: Error): void;
   /** A write said ENODEV or ENXIO. */
   gone(err: Error): void;
+  /** The kernel took these frames. */
+  sent(frames: readonly CanFrame[]): void;
   /** Frames dropped, counted by the socket. */
   drop(frames: readonly CanFrame[], reason: CanTxDropReason, err?: Error): void;
   /** Everything queued was written or dropped (`close()` may finish). */
@@ -133,8 +135,10 @@ export class CanTxWriter {
       const sent = handle.send(this.#bytes, n);
       this.#counters.txBatches++;
       this.#counters.txFrames += sent;
-      queue.shift(sent);
-      if (sent > 0) this.#backoffMs = 0;
+      if (sent > 0) {
+        this.#host.sent(queue.shift(sent));
+        this.#backoffMs = 0;
+      }
       if (sent === n) continue;
       const err = canSystemError(handle.sendErrno, 'sendmmsg', this.#options.interfaceName);
       switch (errnoName(handle.sendErrno)) {

@@ -17,6 +17,7 @@ import {
   kernelCanId,
 } from '../can/linux-can.js';
 import type { RecordLayout } from '../native/native-binding.js';
+import { CAN_RECORD_LAYOUT } from './record-layout.js';
 
 /** linux/can.h: offsets inside `struct canfd_frame` (struct can_frame shares the first 16 bytes). */
 const OFF_LEN = 4;
@@ -91,4 +92,27 @@ export function decodeKernelRecord(
     bitrateSwitch: isFd && (flags & CANFD_BRS) !== 0,
     errorStateIndicator: isFd && (flags & CANFD_ESI) !== 0,
   };
+}
+
+/** The first `count` records of the addon's receive buffer, oldest first (`decodeKernelRecord`). */
+export function decodeKernelBatch(
+  buf: Uint8Array,
+  view: DataView,
+  count: number,
+  channel: CanChannel,
+  fallbackTimestamp: number,
+): CanFrame[] {
+  const layout = CAN_RECORD_LAYOUT;
+  const frames = new Array<CanFrame>(count);
+  for (let i = 0; i < count; i++) {
+    frames[i] = decodeKernelRecord(
+      buf,
+      view,
+      i * layout.recordSize,
+      layout,
+      channel,
+      fallbackTimestamp,
+    );
+  }
+  return frames;
 }

@@ -17,6 +17,7 @@ import { MulticastError } from '../../src/multicast/multicast-error.js';
 import { CidrSyntaxError, parseCidr } from '../../src/net/cidr.js';
 import { parsePeer, PeerSyntaxError } from '../../src/multicast/peer-address.js';
 import { encodeFrameInto, InvalidFrameError } from '../../src/protocol/encode-frame.js';
+import { CanTxDropError } from '../../src/socketcan/can-tx-drop-error.js';
 import { kernelFilterArray } from '../../src/socketcan/kernel-filter.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -127,6 +128,14 @@ const ROWS: Row[] = [
     InvalidFrameError,
     () => new InvalidFrameError('remote_fd'),
     false,
+  ],
+  [
+    'ERR_CAN_TX_DROPPED',
+    70,
+    'CanTxDropError',
+    CanTxDropError,
+    (cause) => new CanTxDropError('rejected', 'vcan0', cause as Error),
+    true,
   ],
   [
     'ERR_BUFFER_TOO_SMALL',
