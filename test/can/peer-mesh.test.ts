@@ -10,29 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ip, NetnsLab } from '../support/netns.js';
 import type { Netns } from '../support/netns.js';
 import { skipReason } from './can-helpers.js';
-import { addVcanIn, cansendIn, NsCandump, sorted, startDaemon } from './daemon-helpers.js';
+import {
+  addVcanIn,
+  cansendIn,
+  framesFor,
+  NsCandump,
+  sorted,
+  startDaemon,
+} from './daemon-helpers.js';
 import type { DaemonProcess } from './daemon-helpers.js';
 
 const skip = skipReason() !== null;
 const GROUP = '239.74.163.2';
 const SITES = [0, 1, 2] as const;
 const address = (site: number) => `10.90.${site}.1`;
-
-/** 20 frames per site, ids distinct per site: classic, extended, remote and FD. */
-function framesFor(site: number): string[] {
-  const texts: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    texts.push(`${(0x100 * (site + 1) + i).toString(16).toUpperCase()}#0${i}`);
-    texts.push(
-      `${(0x1000000 * (site + 1) + i).toString(16).toUpperCase().padStart(8, '0')}#DEADBEEF`,
-    );
-    texts.push(`${(0x100 * (site + 1) + 0x10 + i).toString(16).toUpperCase()}#R${i + 1}`);
-    texts.push(
-      `${(0x100 * (site + 1) + 0x20 + i).toString(16).toUpperCase()}##1${'AB'.repeat(12)}`,
-    );
-  }
-  return texts;
-}
 
 // Generous: the VM runs everything 10-50x slower than a host, more when it shares the CPUs.
 describe.skipIf(skip)('three sites in a full mesh of peers', { timeout: 300_000 }, () => {
