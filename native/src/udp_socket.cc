@@ -12,6 +12,14 @@
 
 #include "sys_error.h"
 
+// linux/in.h and linux/in6.h; older libc headers lack them (IPV6_MULTICAST_ALL: Linux 4.20).
+#ifndef IP_MULTICAST_ALL
+#define IP_MULTICAST_ALL 49
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
 namespace cansock {
 
 namespace {
@@ -108,11 +116,12 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   family_ = fam == 4 ? AF_INET : AF_INET6;
   label_ = fam == 4 ? "udp4" : "udp6";
   Napi::Object options = info[1].As<Napi::Object>();
-  bool reuse_addr, reuse_port, rxq_ovfl;
+  bool reuse_addr, reuse_port, rxq_ovfl, multicast_all;
   double batch = 64;
   if (!OptBool(env, options, "reuseAddr", false, &reuse_addr) ||
       !OptBool(env, options, "reusePort", false, &reuse_port) ||
-      !OptBool(env, options, "rxqOverflow", true, &rxq_ovfl)) {
+      !OptBool(env, options, "rxqOverflow", true, &rxq_ovfl) ||
+      !OptBool(env, options, "multicastAll", true, &multicast_all)) {
     return;
   }
   Napi::Value batch_value = options.Get("batchSize");
@@ -132,7 +141,14 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
       (reuse_addr && !SetInt(env, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt")) ||
       (reuse_port && !SetInt(env, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt")) ||
       // socket(7) SO_RXQ_OVFL: the socket's cumulative drop count rides on received datagrams.
-      (rxq_ovfl && !SetInt(env, SOL_SOCKET, SO_RXQ_OVFL, 1, "setsockopt"))) {
+      (rxq_ovfl && !SetInt(env, SOL_SOCKET, SO_RXQ_OVFL, 1, "setsockopt")) ||
+      // ip(7) IP_MULTICAST_ALL / ipv6(7) IPV6_MULTICAST_ALL, on by default: a socket bound to the
+      // wildcard gets the datagrams of every group any socket of the host joined on its port.
+      // Off, it gets only those of groups it joined itself: none for a unicast socket.
+      (!multicast_all && family_ == AF_INET &&
+       !SetInt(env, IPPROTO_IP, IP_MULTICAST_ALL, 0, "setsockopt")) ||
+      (!multicast_all && family_ == AF_INET6 &&
+       !SetInt(env, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "setsockopt"))) {
     CloseFd();
     return;
   }

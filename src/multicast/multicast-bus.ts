@@ -149,7 +149,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     // The socket's drop count also holds our own echoes that the kernel filter dropped: only the
     // rest were lost to a full buffer. Kept monotonic: an echo may be counted as sent a moment
     // before the kernel has looped it back and dropped it.
-    const overflow = this.#sockets.kernelDrops() - this.#echoesFiltered;
+    const overflow =
+      this.#sockets.kernelDrops() - this.#echoesFiltered + (this.#peers?.kernelDrops() ?? 0);
     if (overflow > this.#kernelDrops) this.#kernelDrops = overflow;
     stats.kernelDrops = this.#kernelDrops;
     stats.sendBatches = this.#sendQueue.batches;

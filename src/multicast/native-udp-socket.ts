@@ -18,9 +18,13 @@ export class NativeUdpSocket implements UdpSocket {
   readonly #family: 'IPv4' | 'IPv6';
   readonly #addresses = new AddressTextCache();
 
-  constructor(binding: NativeBinding, family: 4 | 6, reuseAddr: boolean) {
+  constructor(binding: NativeBinding, family: 4 | 6, reuseAddr: boolean, multicastAll = true) {
     this.#binding = binding;
-    this.#handle = new binding.UdpSocket(family, { reuseAddr, batchSize: RECEIVE_BATCH });
+    this.#handle = new binding.UdpSocket(family, {
+      reuseAddr,
+      multicastAll,
+      batchSize: RECEIVE_BATCH,
+    });
     this.#family = family === 4 ? 'IPv4' : 'IPv6';
   }
 
@@ -133,4 +137,5 @@ export const createNativeUdpSocket: UdpSocketFactory = (options) =>
     loadNativeBinding(),
     options.type === 'udp4' ? 4 : 6,
     options.reuseAddr ?? false,
+    options.multicastAll ?? true,
   );

@@ -8,8 +8,13 @@
  *   event-loop turn carries the same batch as the group's, and a peer that blocks (EAGAIN,
  *   ENOBUFS) holds up neither the group nor the other peers. A DNS name goes to its first address.
  * - Receiving: one socket bound to the wildcard address on the bus's port, sharing it with the
- *   group socket and python-can programs through SO_REUSEADDR, with a kernel filter that drops
- *   multicast (unicast-only-filter.ts). Linux hands a unicast datagram to one socket only of those
+ *   group socket and python-can programs through SO_REUSEADDR, with IP_MULTICAST_ALL
+ *   (IPV6_MULTICAST_ALL) off. On by default, it makes a wildcard socket that joined nothing get
+ *   every group datagram any socket of the host joined on the port (net/ipv4/igmp.c
+ *   `ip_mc_sf_allow` returns `inet->mc_all`; net/ipv6/mcast.c `inet6_mc_check` likewise), i.e.
+ *   each of the group's frames a second time. Off, nothing reaches the socket but unicast, so its
+ *   kernel drop count (SO_RXQ_OVFL) is overflow only and joins the bus's `kernelDrops` (a socket
+ *   filter would have counted the multicast it dropped there too). Linux hands a unicast datagram to one socket only of those
  *   sharing a port (net/ipv4/udp.c `udp4_lib_lookup2` picks the best-scoring socket; SO_REUSEADDR
  *   without SO_REUSEPORT does not fan out): on a host where a python-can program is bound to the
  *   same port, one of the two gets each unicast datagram, not both.
@@ -28,7 +33,6 @@ import { PeerResolver } from './peer-resolver.js';
 import type { ResolveHost } from './peer-resolver.js';
 import { SendQueue } from './send-queue.js';
 import type { SendDone } from './send-queue.js';
-import { unicastOnlyFilterProgram } from './unicast-only-filter.js';
 import type { DatagramSink, UdpSocket, UdpSocketFactory } from './udp-socket.js';
 
 export interface PeerLinksConfig {
@@ -78,6 +82,8 @@ export class PeerLinks {
   /** Every peer address (canonical text) to the first peer that has it. */
   #byAddress = new Map<string, PeerLink>();
   #rx: UdpSocket | null = null;
+  /** Kernel drops of unicast sockets closed before the current one. */
+  #closedDrops = 0;
   #open = false;
 
   constructor(config: PeerLinksConfig, deps: PeerLinksDeps) {
@@ -135,7 +141,7 @@ export class PeerLinks {
     const type = this.#config.family === 4 ? 'udp4' : 'udp6';
     const wildcard = wildcardAddress(this.#config.family);
     this.#open = true;
-    const rx = this.#deps.factory({ type, reuseAddr: true });
+    const rx = this.#deps.factory({ type, reuseAddr: true, multicastAll: false });
     this.#rx = rx;
     bind(rx, wildcard, port);
     setReceiveBuffer(
@@ -145,14 +151,6 @@ export class PeerLinks {
       false,
       this.#deps.forceReceiveBuffer,
     );
-    try {
-      rx.attachFilter(unicastOnlyFilterProgram(this.#config.family));
-    } catch (err) {
-      this.#deps.log.warn(
-        { err },
-        'cannot filter multicast off the unicast socket: a peer on the group link is received twice',
-      );
-    }
     for (const link of this.#links) {
       const tx = this.#deps.factory({ type });
       link.socket = tx;
@@ -202,6 +200,11 @@ export class PeerLinks {
     }
   }
 
+  /** Datagrams the kernel dropped from the unicast socket's full receive buffer, in all. */
+  kernelDrops(): number {
+    return this.#closedDrops + (this.#rx?.kernelDrops() ?? 0);
+  }
+
   /** A copy of the per-peer counters. */
   stats(): PeerStats[] {
     return this.#links.map((l) => ({ ...l.stats }));
@@ -225,7 +228,10 @@ export class PeerLinks {
       if (link.socket !== null) safeClose(link.socket);
       link.socket = null;
     }
-    if (this.#rx !== null) safeClose(this.#rx);
+    if (this.#rx !== null) {
+      this.#closedDrops += this.#rx.kernelDrops();
+      safeClose(this.#rx);
+    }
     this.#rx = null;
   }
 

@@ -9,6 +9,11 @@ import type { DatagramSource } from './multicast-bus-types.js';
 export interface UdpSocketOptions {
   type: 'udp4' | 'udp6';
   reuseAddr?: boolean;
+  /**
+   * false: IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off, so a socket bound to the wildcard receives
+   * no group it did not join itself (the peers' unicast socket). Default true, the kernel's.
+   */
+  multicastAll?: boolean;
 }
 
 /** Where received datagrams go: one `datagram` call each, then one `batch` call per batch. */

@@ -74,6 +74,8 @@ export interface NativeUdpSocketOptions {
   reusePort?: boolean;
   /** SO_RXQ_OVFL, default true. */
   rxqOverflow?: boolean;
+  /** IP_MULTICAST_ALL / IPV6_MULTICAST_ALL (ip(7), ipv6(7)), default true (the kernel's). */
+  multicastAll?: boolean;
   /** Datagrams per recvmmsg, 1..1024, default 64. */
   batchSize?: number;
 }

@@ -35,4 +35,22 @@ describe.skipIf(skip)('multicast kernel drops', () => {
     expect(stats.received + stats.kernelDrops).toBe(2000);
     expect(stats.receiveBatchMax).toBeGreaterThan(1);
   });
+
+  it("counts the peers' unicast socket's kernel drops the same way (nothing but unicast reaches it)", async () => {
+    const ns = await lab!.createNamespace();
+    const res = await lab!.run(ns, process.execPath, [PROBE, '239.74.163.2', '2000', 'unicast']);
+    expect(res.stderr).toBe('');
+    const stats = JSON.parse(res.stdout) as {
+      sent: number;
+      datagrams: number;
+      received: number;
+      kernelDrops: number;
+      peers: { received: number }[];
+    };
+    expect(stats.sent).toBe(2000);
+    expect(stats.kernelDrops).toBeGreaterThan(0);
+    expect(stats.received).toBe(stats.datagrams);
+    expect(stats.peers[0]?.received).toBe(stats.datagrams);
+    expect(stats.received + stats.kernelDrops).toBe(2000);
+  });
 });

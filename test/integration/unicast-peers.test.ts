@@ -240,8 +240,8 @@ describe.skipIf(skip)('unicast peers across a router that does not forward multi
     await listening(d1);
     // x2 sends to the right address and port, but d1 does not list it.
     expect((await send('x2', ['--peer', ADDR.d1, '--channel', 'x', '555#00'])).code).toBe(0);
-    // A group datagram from the LAN arrives once, through the group socket: the unicast socket's
-    // kernel filter keeps it off (without it, it would be counted as not_a_peer here too).
+    // A group datagram from the LAN arrives once, through the group socket: IP_MULTICAST_ALL off
+    // keeps it off the unicast socket (without that, it would be counted as not_a_peer here too).
     p1.command({ cmd: 'send', frames: [frame(0x556, 'p1')] });
     await p1.waitFor('sent');
     await d1.exit;
@@ -327,7 +327,7 @@ describe.skipIf(skip)('unicast peers over IPv6 on one link', () => {
     await lab?.destroy();
   });
 
-  it("takes a peer's unicast, and its group datagrams once (the IPv6 filter keeps the group off the unicast socket)", async () => {
+  it("takes a peer's unicast, and its group datagrams once (IPV6_MULTICAST_ALL off keeps the group off the unicast socket)", async () => {
     const a = new JsonLinesPeer(
       'node peer A',
       lab!.spawn(nsA, process.execPath, [

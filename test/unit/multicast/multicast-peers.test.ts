@@ -9,7 +9,6 @@ import type {
   ReceivedFrame,
 } from '../../../src/multicast/multicast-bus-types.js';
 import type { ResolveHost } from '../../../src/multicast/peer-resolver.js';
-import { unicastOnlyFilterProgram } from '../../../src/multicast/unicast-only-filter.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { fakeSocketFactory, loopbackOnly, systemError } from '../../support/fake-udp-socket.js';
@@ -103,15 +102,26 @@ describe('MulticastBus peers', () => {
     for (const s of [socket(2), peerA, peerB]) expect(s.closed).toBe(true);
   });
 
-  it('receives unicast on the wildcard address of the port, multicast filtered off in the kernel', async () => {
+  it('receives unicast on the wildcard address of the port, multicast kept off in the kernel (IP_MULTICAST_ALL off)', async () => {
     const { bus, socket } = setup({ group: GROUP, peers: ['10.2.0.5'] });
     await bus.start();
     const urx = socket(2);
-    expect(urx.options).toEqual({ type: 'udp4', reuseAddr: true });
+    expect(urx.options).toEqual({ type: 'udp4', reuseAddr: true, multicastAll: false });
     expect(urx.bound).toEqual({ address: '0.0.0.0', port: 43113 });
-    expect(urx.filters).toEqual([unicastOnlyFilterProgram(4)]);
+    expect(urx.filters).toEqual([]);
     expect(urx.memberships).toEqual([]);
     await bus.close();
+  });
+
+  it("counts the unicast socket's kernel drops (overflow only: no multicast reaches it) in kernelDrops", async () => {
+    const { bus, socket } = setup({ group: GROUP, peers: ['10.2.0.5'] });
+    await bus.start();
+    socket(0).drops = 3;
+    socket(2).drops = 5;
+    expect(bus.stats().kernelDrops).toBe(8);
+    await bus.close();
+    // Kept after close, with the sockets gone.
+    expect(bus.stats().kernelDrops).toBe(8);
   });
 
   it("accepts unicast from a peer's address only: others are counted as not_a_peer and dropped", async () => {
@@ -139,9 +149,9 @@ describe('MulticastBus peers', () => {
     const { bus, sockets, socket } = setup({ group: 'none', port: 0, peers: ['[fd00::5]:43113'] });
     await bus.start();
     expect(sockets).toHaveLength(2);
-    expect(socket(0).options).toEqual({ type: 'udp6', reuseAddr: true });
+    expect(socket(0).options).toEqual({ type: 'udp6', reuseAddr: true, multicastAll: false });
     expect(socket(0).bound).toEqual({ address: '::', port: 0 });
-    expect(socket(0).filters).toEqual([unicastOnlyFilterProgram(6)]);
+    expect(socket(0).filters).toEqual([]);
     expect(bus.info).toMatchObject({ group: 'none', family: 6, sendPort: -1 });
     await bus.sendAsync(frame);
     expect(sentTo(socket(1))).toEqual([{ address: 'fd00::5', port: 43113, connected: false }]);
