@@ -169,7 +169,7 @@ function grantedReceiveBuffer(rx: UdpSocket): number {
 }
 
 /** bind(2), a failure as ERR_MULTICAST_BIND. */
-function bindSocket(sock: UdpSocket, port: number, address: string): void {
+export function bindSocket(sock: UdpSocket, port: number, address: string): void {
   try {
     sock.bind(address, port);
   } catch (err) {

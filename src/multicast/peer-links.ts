@@ -26,7 +26,7 @@ import type { Timers } from '../net/timers.js';
 import type { DatagramSource } from './multicast-bus-types.js';
 import type { PeerStats } from './multicast-bus-types.js';
 import type { ForceReceiveBuffer } from './native-socket-options.js';
-import { setReceiveBuffer, wildcardAddress } from './open-sockets.js';
+import { bindSocket, setReceiveBuffer, wildcardAddress } from './open-sockets.js';
 import { MulticastError } from './multicast-error.js';
 import type { PeerAddress } from './peer-address.js';
 import { PeerResolver } from './peer-resolver.js';
@@ -143,7 +143,7 @@ export class PeerLinks {
     this.#open = true;
     const rx = this.#deps.factory({ type, reuseAddr: true, multicastAll: false });
     this.#rx = rx;
-    bind(rx, wildcard, port);
+    bindSocket(rx, port, wildcard);
     setReceiveBuffer(
       rx,
       this.#config.receiveBufferRequestedBytes,
@@ -154,7 +154,7 @@ export class PeerLinks {
     for (const link of this.#links) {
       const tx = this.#deps.factory({ type });
       link.socket = tx;
-      bind(tx, wildcard, 0);
+      bindSocket(tx, 0, wildcard);
     }
     this.#reindex();
     rx.startReading(this.#sink, (err) => {
@@ -277,14 +277,6 @@ export class PeerLinks {
       );
     }
     this.#byAddress = byAddress;
-  }
-}
-
-function bind(sock: UdpSocket, address: string, port: number): void {
-  try {
-    sock.bind(address, port);
-  } catch (err) {
-    throw new MulticastError('ERR_MULTICAST_BIND', `cannot bind ${address} port ${port}`, err);
   }
 }
 

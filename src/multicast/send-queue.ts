@@ -88,27 +88,14 @@ export class SendQueue {
    * when the buffer is full because the socket is blocked: the frame is not queued.
    */
   push(frame: CanFrame, done: SendDone | null): boolean {
-    if (
-      this.#used + MAX_DATAGRAM_BYTES > this.#data.length ||
-      this.#count === this.#lengths.length
-    ) {
-      this.flush();
-      if (
-        this.#used + MAX_DATAGRAM_BYTES > this.#data.length ||
-        this.#count === this.#lengths.length
-      ) {
-        // Still full: the kernel takes nothing now. Encode to check the frame all the same, so an
-        // invalid frame is refused the same way whatever the queue's state.
-        this.#options.encodeInto(frame, new Uint8Array(MAX_DATAGRAM_BYTES), 0);
-        return false;
-      }
+    if (!this.#makeRoom()) {
+      // Still full: the kernel takes nothing now. Encode to check the frame all the same, so an
+      // invalid frame is refused the same way whatever the queue's state.
+      this.#options.encodeInto(frame, new Uint8Array(MAX_DATAGRAM_BYTES), 0);
+      return false;
     }
     const end = this.#options.encodeInto(frame, this.#data, this.#used);
-    this.#lengths[this.#count] = end - this.#used;
-    this.#dones[this.#count] = done;
-    this.#used = end;
-    this.#count++;
-    this.#schedule();
+    this.#append(end - this.#used, done);
     return true;
   }
 
@@ -118,23 +105,32 @@ export class SendQueue {
    * because the socket is blocked: the datagram is not queued.
    */
   pushDatagram(datagram: Uint8Array, done: SendDone | null): boolean {
-    if (!this.#hasRoom()) {
-      this.flush();
-      if (!this.#hasRoom()) return false;
-    }
+    if (!this.#makeRoom()) return false;
     this.#data.set(datagram, this.#used);
-    this.#lengths[this.#count] = datagram.length;
-    this.#dones[this.#count] = done;
-    this.#used += datagram.length;
-    this.#count++;
-    this.#schedule();
+    this.#append(datagram.length, done);
     return true;
+  }
+
+  /** Room for one more datagram of any size, flushing first when there is none; false: still full. */
+  #makeRoom(): boolean {
+    if (this.#hasRoom()) return true;
+    this.flush();
+    return this.#hasRoom();
   }
 
   #hasRoom(): boolean {
     return (
       this.#used + MAX_DATAGRAM_BYTES <= this.#data.length && this.#count < this.#lengths.length
     );
+  }
+
+  /** Records the datagram just written at `#used` (`length` bytes) and schedules the flush. */
+  #append(length: number, done: SendDone | null): void {
+    this.#lengths[this.#count] = length;
+    this.#dones[this.#count] = done;
+    this.#used += length;
+    this.#count++;
+    this.#schedule();
   }
 
   /** Sends what is queued now (the once-per-turn flush calls it; so do close and a full buffer). */
