@@ -22,7 +22,7 @@ import { grouplessInfo, NO_GROUP, planPeers, validateBusOptions } from './bus-op
 import { createBusPeers } from './bus-peers.js';
 import { createBusSockets } from './bus-sockets.js';
 import { DEFAULT_PORT } from './defaults.js';
-import { FrameQueue } from './frame-queue.js';
+import { FrameFanOut } from './frame-fan-out.js';
 import { MulticastError } from './multicast-error.js';
 import type { MulticastSockets } from './multicast-sockets.js';
 import type { PeerLinks } from './peer-links.js';
@@ -48,7 +48,6 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   readonly #options: MulticastBusOptions;
   readonly #replaceTimestamp: boolean;
   readonly #loopback: boolean;
-  readonly #highWaterMark: number;
   readonly #log: Logger;
   readonly #codec: MulticastCodec;
   readonly #timers: Timers;
@@ -70,7 +69,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   #state: State = 'new';
   #startPromise: Promise<void> | null = null;
   #closePromise: Promise<void> | null = null;
-  readonly #queues = new Set<FrameQueue<ReceivedFrame>>();
+  readonly #iterators: FrameFanOut<ReceivedFrame>;
   readonly #stats: MulticastBusStats = {
     datagrams: 0,
     received: 0,
@@ -97,7 +96,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#deps = deps;
     this.#replaceTimestamp = (options.timestamps ?? 'receive') === 'receive';
     this.#loopback = options.loopback ?? true;
-    this.#highWaterMark = options.iteratorHighWaterMark ?? 10_000;
+    this.#iterators = new FrameFanOut(options.iteratorHighWaterMark ?? 10_000);
     this.#codec = deps.codec ?? { encodeFrameInto, decodeDatagram };
     this.#timers = deps.timers ?? systemTimers;
     this.#clock = deps.clock ?? wallClockSeconds(this.#timers);
@@ -274,12 +273,8 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
    * with the error of `destroy(err)`. Each iterator gets every frame.
    */
   frames(): AsyncIterableIterator<ReceivedFrame> {
-    const queue: FrameQueue<ReceivedFrame> = new FrameQueue(this.#highWaterMark, () =>
-      this.#queues.delete(queue),
-    );
-    if (this.#state === 'closing' || this.#state === 'closed') queue.end();
-    else this.#queues.add(queue);
-    return queue;
+    // Ended at once once the bus is closing or closed (close() and destroy() end the fan-out).
+    return this.#iterators.open();
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedFrame> {
@@ -330,9 +325,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     if (this.#replaceTimestamp) frame.timestamp = this.#clock();
     stats.received++;
     const rx: ReceivedFrame = { frame, senderTimestamp, source };
-    for (const queue of this.#queues) {
-      if (!queue.push(rx)) this.#drop('iterator_overflow');
-    }
+    for (let n = this.#iterators.push(rx); n > 0; n--) this.#drop('iterator_overflow');
     this.emit('frame', rx);
   }
 
@@ -356,7 +349,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
       if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
       if (this.#state === 'closed') return;
       this.#state = 'closing';
-      for (const q of [...this.#queues]) q.end();
+      this.#iterators.end();
       this.#sendQueue.flush();
       this.#peers?.flush();
       await Promise.all([this.#sendQueue.drained(), this.#peers?.drained()]);
@@ -369,7 +362,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
   /** Closes now: queued sends are abandoned, iterators reject with `err` (if given). */
   destroy(err?: Error): void {
     if (this.#state === 'closed') return;
-    for (const q of [...this.#queues]) q.end(err);
+    this.#iterators.end(err);
     this.#teardown();
     this.#closePromise ??= Promise.resolve();
     if (err !== undefined) {
@@ -384,7 +377,7 @@ export class MulticastBus extends EventEmitter<MulticastBusEvents> {
     this.#sockets.close();
     this.#sendQueue.clear(this.#closedError());
     this.#peers?.close(this.#closedError());
-    for (const q of [...this.#queues]) q.end();
+    this.#iterators.end();
     if (!wasClosed) this.emit('close');
   }
 

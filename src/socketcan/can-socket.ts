@@ -5,7 +5,7 @@
  * down/up and deletion/re-creation as the interface monitor (src/net/interface-monitor.ts) sees
  * them: reopened on `back`. For programs using it as a library (`can-multicast-bridge/socketcan`):
  * `CanSocket.open(name)`, `for await (const frame of socket)` (bounded per iterator, see
- * can-rx-iterators.ts), and `write(frame)`, whose promise settles when the kernel took the frame
+ * multicast/frame-fan-out.ts), and `write(frame)`, whose promise settles when the kernel took the frame
  * or it was dropped (can-tx-tracker.ts); `send()` is the relay's fire-and-forget form of it.
  */
 import { EventEmitter } from 'node:events';
@@ -31,7 +31,7 @@ import { canOpenError } from './can-open-error.js';
 import type { CanSocketDeps, CanSocketOptions } from './can-socket-options.js';
 import { rawCanSocketOptions, txWriterOptions } from './can-socket-options.js';
 import { CANFD_MTU } from '../can/linux-can.js';
-import { CanRxIterators } from './can-rx-iterators.js';
+import { FrameFanOut } from '../multicast/frame-fan-out.js';
 import { canTxRefusal } from './can-tx-refusal.js';
 import { CanTxTracker } from './can-tx-tracker.js';
 import { CanTxWriter } from './can-tx-writer.js';
@@ -70,7 +70,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
   #closing: Promise<void> | null = null;
   #resolveClose: (() => void) | null = null;
   #txBlocked: CanTxDropReason | null = null;
-  readonly #iterators: CanRxIterators;
+  readonly #iterators: FrameFanOut<CanFrame>;
   readonly #writes: CanTxTracker;
   /** `send()` refused a frame as queue_full: 'drain' when the queue is empty again. */
   #wantDrain = false;
@@ -139,7 +139,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
       },
     );
     this.#nowMs = deps.nowMs ?? (() => timers.now());
-    this.#iterators = new CanRxIterators(options.iteratorHighWaterMark ?? 10_000);
+    this.#iterators = new FrameFanOut<CanFrame>(options.iteratorHighWaterMark ?? 10_000);
     this.#writes = new CanTxTracker(options.interface);
     this.#channel = options.channel === undefined ? options.interface : options.channel;
     this.#tx = new CanTxWriter(txWriterOptions(options), this.#counters, this.#nowMs, {
@@ -371,7 +371,7 @@ export class CanSocket extends EventEmitter<CanSocketEvents> implements CanSocke
     const frames = decodeKernelBatch(this.#rxBytes, this.#rxView, count, this.#channel, fallback);
     this.#counters.rxFrames += count;
     this.#counters.rxBatches++;
-    this.#iterators.push(frames);
+    this.#iterators.pushAll(frames);
     this.emit('frames', frames);
   }
 
