@@ -47,6 +47,12 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/** A 20 kbit/s token bucket (tc tbf) on `name`'s TX path: the kernel pushes back (ENOBUFS). */
+async function slowTx(name: string): Promise<void> {
+  const tbf = ['rate', '20kbit', 'burst', '200', 'limit', '200'];
+  await execFileP('tc', ['qdisc', 'add', 'dev', name, 'root', 'tbf', ...tbf]);
+}
+
 describe.skipIf(skip !== null)('CanSocket as a library (real vcan)', () => {
   const ifaces: string[] = [];
   const sockets: CanSocket[] = [];
@@ -163,20 +169,7 @@ describe.skipIf(skip !== null)('CanSocket as a library (real vcan)', () => {
 
   it('write() promises wait out a full TX path (tc tbf: ENOBUFS), all settle in order, no loss', async () => {
     const name = await vcan('aw');
-    await execFileP('tc', [
-      'qdisc',
-      'add',
-      'dev',
-      name,
-      'root',
-      'tbf',
-      'rate',
-      '20kbit',
-      'burst',
-      '200',
-      'limit',
-      '200',
-    ]);
+    await slowTx(name);
     const total = 200;
     const tx = await open(name, { txQueueLimit: total, txMaxAgeMs: 0 });
     const rx = await open(name);
@@ -202,20 +195,7 @@ describe.skipIf(skip !== null)('CanSocket as a library (real vcan)', () => {
 
   it("a full queue rejects write() as queue_full at once, and 'drain' says when to go on", async () => {
     const name = await vcan('aq');
-    await execFileP('tc', [
-      'qdisc',
-      'add',
-      'dev',
-      name,
-      'root',
-      'tbf',
-      'rate',
-      '20kbit',
-      'burst',
-      '200',
-      'limit',
-      '200',
-    ]);
+    await slowTx(name);
     const tx = await open(name, { txQueueLimit: 20, txMaxAgeMs: 0 });
     const writes = Array.from({ length: 30 }, (_, i) => tx.write(std(0x300, [i])));
     const results = await Promise.allSettled(writes.slice(20));
