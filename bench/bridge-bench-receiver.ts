@@ -75,6 +75,11 @@ export class StampReceiver {
     this.lastOnB = performance.now();
   }
 
+  /** SeqMatcher.perFrameLines of the armed step. */
+  perFrameLines(): string[] {
+    return this.#matcher?.perFrameLines() ?? [];
+  }
+
   result(): ReceiverResult {
     if (this.#matcher === null) throw new Error('StampReceiver.result before arm');
     return { ...this.#matcher.result(), receiverDrops: this.#totalDrops() - this.#dropsAtArm };

@@ -42,6 +42,9 @@
  *
  * Environment: CMBTEST_BENCH_DUMP=PREFIX writes each bridge process's output (stdout lines, then
  * stderr) to PREFIX.A.log and PREFIX.B.log when it stops, e.g. with --daemon-node-arg=--trace-gc.
+ * CMBTEST_BENCH_LATENCIES=PREFIX writes each system's first-traffic step frame by frame to
+ * PREFIX.<system>.txt (`seq msSinceFirstOnA latencyMs`), to see when in the first seconds a stall
+ * fell.
  *
  * Progress (one line per step) goes to stderr, the tables to stdout. Exit status 0 when every
  * system ran, 1 when one failed (the others are still reported).
@@ -240,6 +243,11 @@ async function benchSystem(system: BridgeSystem, rx: StampReceiver): Promise<Ste
       // The first frames after start-up, at a steady 1000/s: each second's worst latency, to see
       // whether anything runs late at first traffic (issue 9 section 4).
       const first = await measure(system, rx, 'first', 1000, 6);
+      const latencies = process.env.CMBTEST_BENCH_LATENCIES;
+      if (latencies !== undefined && latencies !== '') {
+        const file = `${latencies}.${system.name.replace(/[^A-Za-z0-9-]+/g, '_')}.txt`;
+        writeFileSync(file, `${rx.perFrameLines().join('\n')}\n`);
+      }
       progress(`${progressLine(first)} | ${firstTrafficText(first)}`);
       firstTrafficNotes.push(`${system.name}: ${firstTrafficText(first)}`);
       await sleep(500);

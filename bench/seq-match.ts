@@ -87,6 +87,26 @@ export class SeqMatcher {
     return true;
   }
 
+  /**
+   * One line per sequence number: `seq msSinceFirstOnA latencyMs` (NaN where a side never saw
+   * it), for a closer look at one step (CMBTEST_BENCH_LATENCIES in bridge-bench.ts).
+   */
+  perFrameLines(): string[] {
+    let firstA = Infinity;
+    for (let i = 0; i < this.capacity; i++) {
+      if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
+    }
+    const lines: string[] = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const onA = (this.#countA[i] ?? 0) > 0;
+      const onB = (this.#countB[i] ?? 0) > 0;
+      const at = onA ? ((this.#tsA[i] ?? 0) - firstA) / 1000 : Number.NaN;
+      const lat = onA && onB ? ((this.#tsB[i] ?? 0) - (this.#tsA[i] ?? 0)) / 1000 : Number.NaN;
+      lines.push(`${i} ${at.toFixed(2)} ${lat.toFixed(2)}`);
+    }
+    return lines;
+  }
+
   /** What the step saw so far. */
   result(): MatchResult {
     let seenOnA = 0;

@@ -105,4 +105,12 @@ describe('SeqMatcher', () => {
     feed(m, SIDE_B, 1, 12);
     expect([...m.result().latenciesUs]).toEqual([7, 12, 300]);
   });
+
+  it('lists every frame with its time since the first on A and its latency, NaN where unseen', () => {
+    const m = new SeqMatcher(ID, 3);
+    feed(m, SIDE_A, 0, 5000);
+    feed(m, SIDE_A, 1, 6500);
+    feed(m, SIDE_B, 0, 5250);
+    expect(m.perFrameLines()).toEqual(['0 0.00 0.25', '1 1.50 NaN', '2 NaN NaN']);
+  });
 });
