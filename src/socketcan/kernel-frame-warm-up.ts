@@ -1,0 +1,56 @@
+/**
+ * Runs the kernel frame layout's hot paths (kernel-frame.ts) on made-up frames before any traffic,
+ * as protocol/warm-up.ts does for the codec: V8 has optimized them by the time the first real
+ * frames arrive, instead of compiling them in the background during the first seconds of traffic,
+ * where under emulation those compiles (40-160 ms of CPU each, --trace-opt) compete with the frame
+ * path for the CPUs (issue 9 §4). Pure: own buffers, no sockets.
+ */
+import type { CanChannel, CanFrame } from '../frame.js';
+import { makeFrame } from '../frame.js';
+import { decodeKernelBatch, encodeKernelFrame } from './kernel-frame.js';
+import { CAN_RECORD_LAYOUT } from './record-layout.js';
+
+/**
+ * Writes each common frame shape as a TX slot and reads it back as an RX record, `rounds` times;
+ * returns the frames read back whose id and length match the ones written.
+ */
+export function warmUpKernelFrames(channel: CanChannel, rounds = 1500): number {
+  const shapes: CanFrame[] = [
+    makeFrame({ arbitrationId: 0x123, isExtendedId: false, data: new Uint8Array(8), channel }),
+    makeFrame({ arbitrationId: 0x1abcdef, isExtendedId: true, data: new Uint8Array(3), channel }),
+    makeFrame({
+      arbitrationId: 0x321,
+      isExtendedId: false,
+      isFd: true,
+      bitrateSwitch: true,
+      data: new Uint8Array(64),
+      channel,
+    }),
+    makeFrame({ arbitrationId: 0x456, isExtendedId: false, isRemoteFrame: true, dlc: 8, channel }),
+  ];
+  const layout = CAN_RECORD_LAYOUT;
+  const tx = new Uint8Array(layout.txStride * shapes.length);
+  const txView = new DataView(tx.buffer);
+  const rx = new Uint8Array(layout.recordSize * shapes.length);
+  const rxView = new DataView(rx.buffer);
+  let matched = 0;
+  for (let i = 0; i < rounds; i++) {
+    shapes.forEach((frame, n) => {
+      encodeKernelFrame(frame, tx, txView, n * layout.txStride, layout);
+      // The TX slot's struct canfd_frame is the RX record's; the addon adds the rest.
+      const at = n * layout.recordSize;
+      rx.set(tx.subarray(n * layout.txStride, n * layout.txStride + 72), at);
+      rxView.setUint32(
+        at + layout.msgLen,
+        tx[n * layout.txStride + layout.txSizeOffset] ?? 0,
+        true,
+      );
+      rxView.setFloat64(at + layout.tsSec, 1_700_000_000 + i, true);
+    });
+    for (const [n, frame] of decodeKernelBatch(rx, rxView, shapes.length, channel, 0).entries()) {
+      const sent = shapes[n] as CanFrame;
+      if (frame.arbitrationId === sent.arbitrationId && frame.dlc === sent.dlc) matched++;
+    }
+  }
+  return matched;
+}
