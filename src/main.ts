@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MulticastBus } from './multicast/multicast-bus.js';
 import { runCli } from './cli/run-cli.js';
 import { createLogger } from './log/create-logger.js';
@@ -13,11 +14,10 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
-// Every function gets baseline (Sparkplug) code when first called instead of running in the
-// interpreter until it is hot: the frame path is fast from the first frame (bench/bridge-bench.ts,
-// first-traffic step, shows the worst latencies of the first seconds with and without it).
-// Set before the first frame; the functions it applies to are compiled lazily, at first call.
-setFlagsFromString('--always-sparkplug');
+// V8's gc() for the daemon's one collection after start-up (DaemonDeps.settleHeap): the flag makes
+// `gc` a global of contexts created from now on, such as this one; the main context stays as it is.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const controller = new AbortController();
 let signals = 0;
@@ -50,6 +50,7 @@ const code = await runCli(
     createLogger: (level) => createLogger({ level, journal: journalStdout }),
     createBus: (options, deps) => new MulticastBus(options, deps),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
+    settleHeap: collectGarbage,
     signal: controller.signal,
     env: process.env,
   },

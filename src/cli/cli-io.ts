@@ -27,6 +27,8 @@ export interface CliIo {
   createLogger?: (level: LogLevel) => Logger;
   /** Endpoint factories for the daemon; default the native CAN socket and the multicast bus. */
   daemonDeps?: Omit<DaemonDeps, 'logger'>;
+  /** A full garbage collection for the daemon to run once start-up is done (DaemonDeps). */
+  settleHeap?: () => void;
   /** Called once the daemon runs (both sides open): systemd readiness. */
   onReady?: () => void;
 }
