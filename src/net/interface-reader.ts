@@ -1,6 +1,7 @@
 /**
- * What the interface monitor reads, and where from: sysfs for the link (index, flags, operstate,
- * carrier, MTU; Documentation/ABI/testing/sysfs-class-net) and `os.networkInterfaces()` for the
+ * What the interface monitor reads, and where from: sysfs for the link (index and flags, the two
+ * files the monitor decides on; Documentation/ABI/testing/sysfs-class-net) and
+ * `os.networkInterfaces()` for the
  * addresses. Netlink (RTM_GETLINK/RTM_GETADDR) would give both at once and push changes, but a few
  * sysfs reads at the poll interval cost microseconds, and both endpoints must poll anyway to retry
  * a failed reopen or re-join; it does not pay for a second native surface.
@@ -16,11 +17,6 @@ export interface InterfaceLink {
   ifindex: number;
   /** IFF_UP (linux/if.h) in `flags`: administratively up. */
   up: boolean;
-  mtu: number;
-  /** RFC 2863 operational state ("up", "down", "unknown" for vcan, ...); "" when unreadable. */
-  operstate: string;
-  /** Physical link present; null when the kernel does not say (EINVAL while the interface is down). */
-  carrier: boolean | null;
 }
 
 /** The link of the interface called `name`, or null when there is none (or it cannot be read). */
@@ -59,14 +55,9 @@ export function readSysfsLink(name: string): InterfaceLink | null {
   const ifindex = Number.parseInt(readText(`${dir}/ifindex`) ?? '', 10);
   const flags = Number.parseInt(readText(`${dir}/flags`) ?? '', 16);
   if (!Number.isInteger(ifindex) || ifindex <= 0 || !Number.isInteger(flags)) return null;
-  const carrier = readText(`${dir}/carrier`);
-  return {
-    ifindex,
-    up: (flags & IFF_UP) !== 0,
-    mtu: Number.parseInt(readText(`${dir}/mtu`) ?? '0', 10),
-    operstate: readText(`${dir}/operstate`) ?? '',
-    carrier: carrier === null ? null : carrier === '1',
-  };
+  // Two files per look, at every poll of every followed interface: nothing more is read (the CAN
+  // socket takes the MTU from the socket itself, SIOCGIFMTU in the addon).
+  return { ifindex, up: (flags & IFF_UP) !== 0 };
 }
 
 /** The real reader: sysfs and libuv's getifaddrs(3) (which lists interfaces up and running only). */

@@ -6,8 +6,8 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import type { InterfaceLink, InterfaceReader } from '../../src/net/interface-reader.js';
 
 /** A link as sysfs would show it. */
-export function fakeLink(ifindex: number, up = true, mtu = 72): InterfaceLink {
-  return { ifindex, up, mtu, operstate: up ? 'up' : 'down', carrier: up ? true : null };
+export function fakeLink(ifindex: number, up = true): InterfaceLink {
+  return { ifindex, up };
 }
 
 export function v4(address: string): NetworkInterfaceInfo {
@@ -27,12 +27,12 @@ export function v6(address: string, scopeid = 0): NetworkInterfaceInfo {
 
 /** A reader over links only (CAN interfaces have no addresses), e.g. `FakeKernel.interfaces`. */
 export function linkMapReader(
-  links: ReadonlyMap<string, { ifindex: number; up: boolean; mtu: number }>,
+  links: ReadonlyMap<string, { ifindex: number; up: boolean }>,
 ): InterfaceReader {
   return {
     link: (name) => {
       const l = links.get(name);
-      return l === undefined ? null : fakeLink(l.ifindex, l.up, l.mtu);
+      return l === undefined ? null : fakeLink(l.ifindex, l.up);
     },
     addresses: () => ({}),
   };
@@ -73,7 +73,7 @@ export class FakeInterfaces implements InterfaceReader {
   /** `ip link set down` (getifaddrs no longer lists it); `up` sets it up again. */
   setUp(name: string, up: boolean, ...addresses: NetworkInterfaceInfo[]): void {
     const l = this.links.get(name);
-    if (l !== undefined) this.links.set(name, { ...l, up, operstate: up ? 'up' : 'down' });
+    if (l !== undefined) this.links.set(name, { ...l, up });
     if (up) this.entries[name] = addresses;
     else delete this.entries[name];
   }

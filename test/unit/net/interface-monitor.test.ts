@@ -125,7 +125,7 @@ describe('InterfaceMonitor', () => {
     t.host.links.set('vcan0', fakeLink(3, true));
     t.timers.advance(1000);
     expect(t.seen()).toEqual(['down 3', 'up 3']);
-    expect(t.events[0]?.link).toMatchObject({ ifindex: 3, up: false, operstate: 'down' });
+    expect(t.events[0]?.link).toEqual({ ifindex: 3, up: false });
     expect(t.host.listings).toBe(0);
   });
 

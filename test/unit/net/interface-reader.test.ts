@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readSysfsLink } from '../../../src/net/interface-reader.js';
 
 describe('readSysfsLink', () => {
-  it('reads the index of lo (1 in every namespace, Linux), up, with its MTU and operstate', () => {
-    expect(readSysfsLink('lo')?.ifindex).toBe(1);
-    expect(readSysfsLink('lo')).toMatchObject({ up: true, operstate: 'unknown' });
-    expect(readSysfsLink('lo')?.mtu).toBeGreaterThan(0);
+  it('reads the index of lo (1 in every namespace, Linux) and that it is up, nothing else', () => {
+    expect(readSysfsLink('lo')).toEqual({ ifindex: 1, up: true });
   });
 
   it.each(['nope-if-0', '', '../lo', 'a/b', 'x'.repeat(16), '..'])(
