@@ -6,27 +6,14 @@
  * Pure: no sockets; the encoder's template cache is left for `channel`.
  */
 import type { CanChannel } from '../frame.js';
-import { makeFrame } from '../frame.js';
+import { warmUpFrames } from '../warm-up-frames.js';
 import { decodeDatagram } from './decode-datagram.js';
 import { encodeFrameInto } from './encode-frame.js';
 import { MAX_DATAGRAM_BYTES } from './wire-keys.js';
 
 /** Encodes and decodes each common frame shape `rounds` times; returns the frames decoded. */
 export function warmUpCodec(channel: CanChannel, rounds = 1500): number {
-  const shapes = [
-    makeFrame({ arbitrationId: 0x123, isExtendedId: false, data: new Uint8Array(8), channel }),
-    makeFrame({ arbitrationId: 0x7f, isExtendedId: false, data: new Uint8Array(2), channel }),
-    makeFrame({ arbitrationId: 0x1abcdef, isExtendedId: true, data: new Uint8Array(8), channel }),
-    makeFrame({
-      arbitrationId: 0x321,
-      isExtendedId: false,
-      isFd: true,
-      bitrateSwitch: true,
-      data: new Uint8Array(64),
-      channel,
-    }),
-    makeFrame({ arbitrationId: 0x456, isExtendedId: false, isRemoteFrame: true, dlc: 8, channel }),
-  ];
+  const shapes = warmUpFrames(channel);
   const buf = new Uint8Array(MAX_DATAGRAM_BYTES);
   let decoded = 0;
   for (let i = 0; i < rounds; i++) {

@@ -6,7 +6,7 @@
  * path for the CPUs (issue 9 §4). Pure: own buffers, no sockets.
  */
 import type { CanChannel, CanFrame } from '../frame.js';
-import { makeFrame } from '../frame.js';
+import { warmUpFrames } from '../warm-up-frames.js';
 import { decodeKernelBatch, encodeKernelFrame } from './kernel-frame.js';
 import { CAN_RECORD_LAYOUT } from './record-layout.js';
 
@@ -15,19 +15,7 @@ import { CAN_RECORD_LAYOUT } from './record-layout.js';
  * returns the frames read back whose id and length match the ones written.
  */
 export function warmUpKernelFrames(channel: CanChannel, rounds = 1500): number {
-  const shapes: CanFrame[] = [
-    makeFrame({ arbitrationId: 0x123, isExtendedId: false, data: new Uint8Array(8), channel }),
-    makeFrame({ arbitrationId: 0x1abcdef, isExtendedId: true, data: new Uint8Array(3), channel }),
-    makeFrame({
-      arbitrationId: 0x321,
-      isExtendedId: false,
-      isFd: true,
-      bitrateSwitch: true,
-      data: new Uint8Array(64),
-      channel,
-    }),
-    makeFrame({ arbitrationId: 0x456, isExtendedId: false, isRemoteFrame: true, dlc: 8, channel }),
-  ];
+  const shapes = warmUpFrames(channel);
   const layout = CAN_RECORD_LAYOUT;
   const tx = new Uint8Array(layout.txStride * shapes.length);
   const txView = new DataView(tx.buffer);

@@ -5,13 +5,13 @@ import type { AddressInfo, Server } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
-import { Daemon } from '../../../src/daemon/daemon.js';
+import type { Daemon } from '../../../src/daemon/daemon.js';
 import { errorCode } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
 import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
-import type { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
+import { fakeDaemon } from '../../support/fake-daemon.js';
 import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
 import { FakeKernel } from '../../support/fake-kernel.js';
 import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
@@ -28,40 +28,9 @@ afterEach(async () => {
 });
 
 function build(overrides: Record<string, unknown> = {}) {
-  const config = loadConfig({
-    env: {},
-    hostname: 'test',
-    overrides: {
-      'can.interface': 'vcan0',
-      'multicast.group': '239.74.163.2',
-      'multicast.port': 43113,
-      'sender.id': 'me',
-      'stats.intervalMs': 0,
-      'txQueue.size': 50,
-      ...overrides,
-    },
-  });
-  const kernel = new FakeKernel();
-  kernel.addInterface('vcan0');
-  const cans = fakeCanSocketFactory(kernel);
-  const can = (): CanSocket => {
-    const sock = cans.sockets[0];
-    if (sock === undefined) throw new Error('no CAN socket created');
-    return sock;
-  };
-  const { factory, sockets } = fakeSocketFactory();
-  const daemon = new Daemon(config, {
-    logger: pino({ level: 'silent' }),
-    createCanSocket: cans.factory,
-    createMulticast: (options, deps) =>
-      new MulticastBus(options, {
-        ...deps,
-        socketFactory: factory,
-        networkInterfaces: loopbackOnly,
-      }),
-  });
-  daemons.push(daemon);
-  return { daemon, kernel, can, sockets };
+  const built = fakeDaemon(overrides);
+  daemons.push(built.daemon);
+  return built;
 }
 
 const ENABLED = { 'metrics.enabled': true, 'metrics.host': '127.0.0.1', 'metrics.port': 0 };
