@@ -33,7 +33,11 @@ export function warmUpKernelFrames(channel: CanChannel, rounds = 1500): number {
         tx[n * layout.txStride + layout.txSizeOffset] ?? 0,
         true,
       );
-      rxView.setFloat64(at + layout.tsSec, 1_700_000_000 + i, true);
+      // A kernel stamp as SO_TIMESTAMPNS gives it, nanoseconds included: with whole seconds only,
+      // TurboFan compiled the timestamp as an integer and deoptimized at the first real frame
+      // (--trace-deopt: "lost precision"), to compile it again during the first second of traffic.
+      rxView.setFloat64(at + layout.tsSec, 1_764_000_000 + i, true);
+      rxView.setUint32(at + layout.tsNsec, 123_456_789 + n * 1000 + i, true);
     });
     for (const [n, frame] of decodeKernelBatch(rx, rxView, shapes.length, channel, 0).entries()) {
       const sent = shapes[n] as CanFrame;
