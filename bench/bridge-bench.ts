@@ -247,6 +247,7 @@ async function benchSystem(system: BridgeSystem, rx: StampReceiver): Promise<Ste
       if (latencies !== undefined && latencies !== '') {
         const file = `${latencies}.${system.name.replace(/[^A-Za-z0-9-]+/g, '_')}.txt`;
         writeFileSync(file, `${rx.perFrameLines().join('\n')}\n`);
+        progress(`${system.name}: first-traffic frames in ${file}`);
       }
       progress(`${progressLine(first)} | ${firstTrafficText(first)}`);
       firstTrafficNotes.push(`${system.name}: ${firstTrafficText(first)}`);

@@ -89,14 +89,15 @@ export class SeqMatcher {
 
   /**
    * One line per sequence number: `seq msSinceFirstOnA latencyMs` (NaN where a side never saw
-   * it), for a closer look at one step (CMBTEST_BENCH_LATENCIES in bridge-bench.ts).
+   * it), after a first line `# first on A at <kernel stamp, ms since the epoch>`, for a closer look
+   * at one step (CMBTEST_BENCH_LATENCIES in bridge-bench.ts).
    */
   perFrameLines(): string[] {
     let firstA = Infinity;
     for (let i = 0; i < this.capacity; i++) {
       if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
     }
-    const lines: string[] = [];
+    const lines: string[] = [`# first on A at ${(firstA / 1000).toFixed(3)}`];
     for (let i = 0; i < this.capacity; i++) {
       const onA = (this.#countA[i] ?? 0) > 0;
       const onB = (this.#countB[i] ?? 0) > 0;

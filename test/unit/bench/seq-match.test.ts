@@ -111,6 +111,11 @@ describe('SeqMatcher', () => {
     feed(m, SIDE_A, 0, 5000);
     feed(m, SIDE_A, 1, 6500);
     feed(m, SIDE_B, 0, 5250);
-    expect(m.perFrameLines()).toEqual(['0 0.00 0.25', '1 1.50 NaN', '2 NaN NaN']);
+    expect(m.perFrameLines()).toEqual([
+      '# first on A at 5.000',
+      '0 0.00 0.25',
+      '1 1.50 NaN',
+      '2 NaN NaN',
+    ]);
   });
 });
