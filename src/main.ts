@@ -14,6 +14,15 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
+// Every function gets baseline (Sparkplug) code when first called instead of running in the
+// interpreter until it is hot: the frame path is fast from the first frame (bench/bridge-bench.ts,
+// first-traffic step, shows the worst latencies of the first seconds with and without it).
+// Set before the first frame; the functions it applies to are compiled lazily, at first call.
+// (Compiling the whole program at load, --no-lazy set in bin/ before the import, made the first
+// frame 33-48 ms instead of 82 ms, but cost 9 MB of RSS, and the VM's paced-flood test failed in
+// 2 of 3 runs with it against 0 of 2 without: not kept.)
+setFlagsFromString('--always-sparkplug');
+
 // V8's gc() for the daemon's one collection after start-up (DaemonDeps.settleHeap): the flag makes
 // `gc` a global of contexts created from now on, such as this one; the main context stays as it is.
 setFlagsFromString('--expose-gc');
