@@ -20,7 +20,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 // Set before the first frame; the functions it applies to are compiled lazily, at first call.
 // (Compiling the whole program at load, --no-lazy set in bin/ before the import, made the first
 // frame 33-48 ms instead of 82 ms, but cost 9 MB of RSS, and the VM's paced-flood test failed in
-// 2 of 3 runs with it against 0 of 2 without: not kept.)
+// 2 of 3 runs with it and in none of 4 without: not kept.)
 setFlagsFromString('--always-sparkplug');
 
 // V8's gc() for the daemon's one collection after start-up (DaemonDeps.settleHeap): the flag makes
@@ -59,7 +59,7 @@ const code = await runCli(
     createLogger: (level) => createLogger({ level, journal: journalStdout }),
     createBus: (options, deps) => new MulticastBus(options, deps),
     clock: () => (performance.timeOrigin + performance.now()) / 1000,
-    settleHeap: collectGarbage,
+    daemonDeps: { settleHeap: collectGarbage },
     signal: controller.signal,
     env: process.env,
   },

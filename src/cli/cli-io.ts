@@ -25,10 +25,11 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** The daemon's root logger; default JSON lines to stdout. */
   createLogger?: (level: LogLevel) => Logger;
-  /** Endpoint factories for the daemon; default the native CAN socket and the multicast bus. */
+  /**
+   * The daemon's collaborators: endpoint factories (default the native CAN socket and the
+   * multicast bus) and the entry point's `settleHeap`.
+   */
   daemonDeps?: Omit<DaemonDeps, 'logger'>;
-  /** A full garbage collection for the daemon to run once start-up is done (DaemonDeps). */
-  settleHeap?: () => void;
   /** Called once the daemon runs (both sides open): systemd readiness. */
   onReady?: () => void;
 }

@@ -53,7 +53,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       'unknown environment variable ignored',
     );
   }
-  const daemon = new Daemon(config, { logger, settleHeap: io.settleHeap, ...io.daemonDeps });
+  const daemon = new Daemon(config, { logger, ...io.daemonDeps });
   let fatal: Error | null = null;
   const stopped = new Promise<void>((resolve) => {
     daemon.once('error', (err) => {
