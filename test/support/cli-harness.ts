@@ -1,8 +1,8 @@
 /** Runs the CLI in-process on fake UDP sockets, capturing stdout and stderr. */
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/run-cli.js';
-import { MulticastBus } from '../../src/multicast/multicast-bus.js';
-import { fakeSocketFactory, loopbackOnly } from './fake-udp-socket.js';
+import { fakeBusFactory } from './fake-endpoints.js';
+import { fakeSocketFactory } from './fake-udp-socket.js';
 import type { FakeUdpSocket } from './fake-udp-socket.js';
 
 export interface CliRun {
@@ -29,12 +29,7 @@ export function runCliInProcess(
     {
       stdout: { write: (s: string) => ((out += s), true) },
       stderr: { write: (s: string) => ((err += s), true) },
-      createBus: (options, deps) =>
-        new MulticastBus(options, {
-          ...deps,
-          socketFactory: factory,
-          networkInterfaces: loopbackOnly,
-        }),
+      createBus: fakeBusFactory(factory),
       clock,
       signal: controller.signal,
       env: {},

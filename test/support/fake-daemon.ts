@@ -6,11 +6,10 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DaemonDeps } from '../../src/daemon/daemon.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { MulticastBus } from '../../src/multicast/multicast-bus.js';
 import type { CanSocket } from '../../src/socketcan/can-socket.js';
-import { fakeCanSocketFactory } from './fake-endpoints.js';
+import { fakeBusFactory, fakeCanSocketFactory } from './fake-endpoints.js';
 import { FakeKernel } from './fake-kernel.js';
-import { fakeSocketFactory, loopbackOnly } from './fake-udp-socket.js';
+import { fakeSocketFactory } from './fake-udp-socket.js';
 
 export function fakeDaemon(
   overrides: Record<string, unknown> = {},
@@ -41,12 +40,7 @@ export function fakeDaemon(
   const daemon = new Daemon(config, {
     logger: pino({ level: 'silent' }),
     createCanSocket: cans.factory,
-    createMulticast: (options, busDeps) =>
-      new MulticastBus(options, {
-        ...busDeps,
-        socketFactory: factory,
-        networkInterfaces: loopbackOnly,
-      }),
+    createMulticast: fakeBusFactory(factory),
     ...deps,
   });
   return { daemon, kernel, can, cans, sockets };

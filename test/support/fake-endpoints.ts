@@ -7,7 +7,10 @@
 import type { Logger } from 'pino';
 import type { CanFrame } from '../../src/frame.js';
 import { MulticastBus } from '../../src/multicast/multicast-bus.js';
-import type { MulticastBusOptions } from '../../src/multicast/multicast-bus-types.js';
+import type {
+  MulticastBusDeps,
+  MulticastBusOptions,
+} from '../../src/multicast/multicast-bus-types.js';
 import { decodeDatagram } from '../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../src/protocol/encode-frame.js';
 import { CanSocket } from '../../src/socketcan/can-socket.js';
@@ -55,6 +58,17 @@ export function fakeCanSocketFactory(kernel: FakeKernel): {
     return sock;
   };
   return { factory, sockets };
+}
+
+/**
+ * A `DaemonDeps.createMulticast` (or `CliIo.createBus`) that opens the real `MulticastBus` on the
+ * fake sockets `factory` hands out (fake-udp-socket.ts), on a host with only `lo`.
+ */
+export function fakeBusFactory(
+  factory: ReturnType<typeof fakeSocketFactory>['factory'],
+): (options: MulticastBusOptions, deps: MulticastBusDeps) => MulticastBus {
+  return (options, deps) =>
+    new MulticastBus(options, { ...deps, socketFactory: factory, networkInterfaces: loopbackOnly });
 }
 
 /**

@@ -5,14 +5,13 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
-import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import type { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
-import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
+import { fakeBusFactory, fakeCanSocketFactory } from '../../support/fake-endpoints.js';
 import { FakeKernel } from '../../support/fake-kernel.js';
-import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
+import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cmb-cli-'));
 function configFile(content: unknown): string {
@@ -123,12 +122,7 @@ describe('run', () => {
         createLogger: logs.createLogger,
         daemonDeps: {
           createCanSocket: cans.factory,
-          createMulticast: (options, deps) =>
-            new MulticastBus(options, {
-              ...deps,
-              socketFactory: factory,
-              networkInterfaces: loopbackOnly,
-            }),
+          createMulticast: fakeBusFactory(factory),
         },
         onReady: () => (ready = true),
       },

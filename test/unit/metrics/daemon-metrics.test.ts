@@ -8,13 +8,12 @@ import { loadConfig } from '../../../src/config/load-config.js';
 import type { Daemon } from '../../../src/daemon/daemon.js';
 import { errorCode } from '../../../src/errors.js';
 import { makeFrame } from '../../../src/frame.js';
-import { MulticastBus } from '../../../src/multicast/multicast-bus.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
 import { fakeDaemon } from '../../support/fake-daemon.js';
-import { fakeCanSocketFactory } from '../../support/fake-endpoints.js';
+import { fakeBusFactory, fakeCanSocketFactory } from '../../support/fake-endpoints.js';
 import { FakeKernel } from '../../support/fake-kernel.js';
-import { fakeSocketFactory, loopbackOnly } from '../../support/fake-udp-socket.js';
+import { fakeSocketFactory } from '../../support/fake-udp-socket.js';
 import type { FakeUdpSocket } from '../../support/fake-udp-socket.js';
 import { DROP_REASONS } from '../../../src/metrics/drop-reasons.js';
 import { nextTurn } from '../../support/loop-turn.js';
@@ -242,12 +241,7 @@ describe('Daemon metrics endpoint', () => {
         createLogger: () => pino({ level: 'silent' }),
         daemonDeps: {
           createCanSocket: cans.factory,
-          createMulticast: (options, deps) =>
-            new MulticastBus(options, {
-              ...deps,
-              socketFactory: factory,
-              networkInterfaces: loopbackOnly,
-            }),
+          createMulticast: fakeBusFactory(factory),
         },
       },
     );
