@@ -87,16 +87,22 @@ export class SeqMatcher {
     return true;
   }
 
+  /** The earliest stamp on A of this step's frames, microseconds (Infinity: none yet). */
+  #firstA(): number {
+    let firstA = Infinity;
+    for (let i = 0; i < this.capacity; i++) {
+      if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
+    }
+    return firstA;
+  }
+
   /**
    * One line per sequence number: `seq msSinceFirstOnA latencyMs` (NaN where a side never saw
    * it), after a first line `# first on A at <kernel stamp, ms since the epoch>`, for a closer look
    * at one step (CMBTEST_BENCH_LATENCIES in bridge-bench.ts).
    */
   perFrameLines(): string[] {
-    let firstA = Infinity;
-    for (let i = 0; i < this.capacity; i++) {
-      if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
-    }
+    const firstA = this.#firstA();
     const lines: string[] = [`# first on A at ${(firstA / 1000).toFixed(3)}`];
     for (let i = 0; i < this.capacity; i++) {
       const onA = (this.#countA[i] ?? 0) > 0;
@@ -116,10 +122,7 @@ export class SeqMatcher {
     let duplicates = 0;
     let backOnOrigin = 0;
     const lat: number[] = [];
-    let firstA = Infinity;
-    for (let i = 0; i < this.capacity; i++) {
-      if ((this.#countA[i] ?? 0) > 0) firstA = Math.min(firstA, this.#tsA[i] ?? Infinity);
-    }
+    const firstA = this.#firstA();
     const worst: number[] = [];
     for (let i = 0; i < this.capacity; i++) {
       const a = this.#countA[i] ?? 0;
