@@ -1,10 +1,10 @@
 /**
  * What the interface monitor reads, and where from: sysfs for the link (index and flags, the two
  * files the monitor decides on; Documentation/ABI/testing/sysfs-class-net) and
- * `os.networkInterfaces()` for the
- * addresses. Netlink (RTM_GETLINK/RTM_GETADDR) would give both at once and push changes, but a few
- * sysfs reads at the poll interval cost microseconds, and both endpoints must poll anyway to retry
- * a failed reopen or re-join; it does not pay for a second native surface.
+ * `os.networkInterfaces()` for the addresses. Netlink (RTM_GETLINK/RTM_GETADDR) would give both
+ * at once and push changes, but a few sysfs reads at the poll interval cost microseconds, and both
+ * endpoints must poll anyway to retry a failed reopen or re-join; it does not pay for a second
+ * native surface.
  */
 import { readFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';

@@ -5,6 +5,7 @@
  * where under emulation those compiles (40-160 ms of CPU each, --trace-opt) compete with the frame
  * path for the CPUs (issue 9 §4). Pure: own buffers, no sockets.
  */
+import { CANFD_MTU } from '../can/linux-can.js';
 import type { CanChannel, CanFrame } from '../frame.js';
 import { warmUpFrames } from '../warm-up-frames.js';
 import { decodeKernelBatch, encodeKernelFrame } from './kernel-frame.js';
@@ -24,15 +25,12 @@ export function warmUpKernelFrames(channel: CanChannel, rounds = 1500): number {
   let matched = 0;
   for (let i = 0; i < rounds; i++) {
     shapes.forEach((frame, n) => {
-      encodeKernelFrame(frame, tx, txView, n * layout.txStride, layout);
+      const slot = n * layout.txStride;
+      encodeKernelFrame(frame, tx, txView, slot, layout);
       // The TX slot's struct canfd_frame is the RX record's; the addon adds the rest.
       const at = n * layout.recordSize;
-      rx.set(tx.subarray(n * layout.txStride, n * layout.txStride + 72), at);
-      rxView.setUint32(
-        at + layout.msgLen,
-        tx[n * layout.txStride + layout.txSizeOffset] ?? 0,
-        true,
-      );
+      rx.set(tx.subarray(slot, slot + CANFD_MTU), at);
+      rxView.setUint32(at + layout.msgLen, tx[slot + layout.txSizeOffset] ?? 0, true);
       // A kernel stamp as SO_TIMESTAMPNS gives it, nanoseconds included: with whole seconds only,
       // TurboFan compiled the timestamp as an integer and deoptimized at the first real frame
       // (--trace-deopt: "lost precision"), to compile it again during the first second of traffic.
