@@ -6,7 +6,6 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DaemonDeps } from '../../src/daemon/daemon.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import type { CanSocket } from '../../src/socketcan/can-socket.js';
 import { fakeBusFactory, fakeCanSocketFactory } from './fake-endpoints.js';
 import { FakeKernel } from './fake-kernel.js';
 import { fakeSocketFactory } from './fake-udp-socket.js';
@@ -31,11 +30,7 @@ export function fakeDaemon(
   const kernel = new FakeKernel();
   kernel.addInterface('vcan0');
   const cans = fakeCanSocketFactory(kernel);
-  const can = (): CanSocket => {
-    const sock = cans.sockets[0];
-    if (sock === undefined) throw new Error('no CAN socket created');
-    return sock;
-  };
+  const can = cans.first;
   const { factory, sockets } = fakeSocketFactory();
   const daemon = new Daemon(config, {
     logger: pino({ level: 'silent' }),

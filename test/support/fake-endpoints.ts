@@ -43,6 +43,8 @@ export interface FakeEndpoints {
 export function fakeCanSocketFactory(kernel: FakeKernel): {
   factory: (options: CanSocketOptions, logger?: Logger) => CanSocket;
   sockets: CanSocket[];
+  /** The first socket it created; throws before there is one. */
+  first: () => CanSocket;
 } {
   const sockets: CanSocket[] = [];
   const factory = (options: CanSocketOptions, logger?: Logger): CanSocket => {
@@ -57,7 +59,12 @@ export function fakeCanSocketFactory(kernel: FakeKernel): {
     sockets.push(sock);
     return sock;
   };
-  return { factory, sockets };
+  const first = (): CanSocket => {
+    const sock = sockets[0];
+    if (sock === undefined) throw new Error('no CAN socket created');
+    return sock;
+  };
+  return { factory, sockets, first };
 }
 
 /**

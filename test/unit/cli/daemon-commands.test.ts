@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { makeFrame } from '../../../src/frame.js';
 import { decodeDatagram } from '../../../src/protocol/decode-datagram.js';
 import { encodeFrame } from '../../../src/protocol/encode-frame.js';
-import type { CanSocket } from '../../../src/socketcan/can-socket.js';
 import { runCliInProcess } from '../../support/cli-harness.js';
 import { fakeBusFactory, fakeCanSocketFactory } from '../../support/fake-endpoints.js';
 import { FakeKernel } from '../../support/fake-kernel.js';
@@ -107,11 +106,7 @@ describe('run', () => {
     if (vcan0Exists) kernel.addInterface('vcan0');
     kernel.openError = openError;
     const cans = fakeCanSocketFactory(kernel);
-    const can = (): CanSocket => {
-      const sock = cans.sockets[0];
-      if (sock === undefined) throw new Error('no CAN socket created');
-      return sock;
-    };
+    const can = cans.first;
     const { factory, sockets } = fakeSocketFactory();
     const logs = logCapture();
     let ready = false;
